@@ -5,7 +5,7 @@ import argparse
 
 from gazette_ner import register_modules
 
-TOOLS = ("annotation.rules", "annotation.validate", "annotation.agreement", "annotation.stats")
+TOOLS = ("annotation.rules", "annotation.compact", "annotation.validate", "annotation.agreement", "annotation.stats")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
