@@ -178,9 +178,10 @@ def agreement(a_records: Sequence[dict], b_records: Sequence[dict]) -> Agreement
 
 def render(result: Agreement, a_name: str, b_name: str) -> Table:
     """The agreement as a rich table, one row per label plus micro."""
-    table = Table(title=f"Agreement: A={a_name}  B={b_name}  ({result.sentences} sentences)")
-    for column in ("label", "A", "B", "exact P", "exact R", "exact F1", "overlap P", "overlap R", "overlap F1"):
-        table.add_column(column, justify="left" if column == "label" else "right")
+    table = Table(title=f"Agreement: A={a_name}  B={b_name}  ({result.sentences} sentences)",
+                  caption="P R F1: exact match;  oP oR oF1: same label, any overlap, one to one")
+    for column in ("label", "A", "B", "P", "R", "F1", "oP", "oR", "oF1"):
+        table.add_column(column, justify="left" if column == "label" else "right", no_wrap=column == "label")
     for label in (*LABELS, MICRO):
         e, o = result.exact[label], result.overlap[label]
         table.add_row(

@@ -167,9 +167,15 @@ def read_records_with_locations(paths: Sequence[Path]) -> tuple[list[dict], list
 
 
 def validate_files(paths: Sequence[Path], sentences_by_id: Mapping[str, Sentence]) -> list[str]:
-    """Problems across gold files (duplicate ids are checked across all of them)."""
+    """Problems across gold files in file and line order (duplicate ids are checked across all files)."""
     records, locations, problems = read_records_with_locations(paths)
-    return problems + validate_records(records, sentences_by_id, locations)
+    order = {str(path): n for n, path in enumerate(paths)}
+
+    def position(problem: str) -> tuple[int, int]:
+        path, _, line = problem.split(": ", 1)[0].rpartition(":")
+        return order[path], int(line)
+
+    return sorted(problems + validate_records(records, sentences_by_id, locations), key=position)
 
 
 def _first_difference(a: str, b: str) -> int:

@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest = sub.add_parser("ingest", help="read new gazettes (txt in any Chinese encoding, html, docx, pdf) to JSONL")
     ingest.add_argument("paths", nargs="+", help="files, directories or globs")
     ingest.add_argument("-o", "--output", type=Path, required=True, help="JSONL file to write")
+    ingest.add_argument("--max-bytes", type=int, default=None, help="refuse files larger than this (default 50 MiB)")
     ingest.set_defaults(func=_ingest)
 
 
@@ -68,6 +69,6 @@ def print_stats(stats: dict) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from corpus.ingest import ingest_command
+    from corpus.ingest import DEFAULT_MAX_BYTES, ingest_command
 
-    return ingest_command(args.paths, args.output)
+    return ingest_command(args.paths, args.output, args.max_bytes or DEFAULT_MAX_BYTES)

@@ -5,10 +5,11 @@ Every reader returns the *decoded, newline-normalised* text: a byte-order mark i
 text, never into the file's bytes. A .txt file is otherwise kept verbatim; html/docx/pdf text is
 derived from the markup, one line per block (paragraph, heading, table row, list item).
 
-Chinese files arrive in many encodings, and short ones are ambiguous, so a .txt file is decoded
-strictly (a character is never replaced) by: byte-order mark, else strict UTF-8, else
-charset-normalizer restricted to the Chinese legacy encodings, preferring GB18030 (the superset of
-GB2312/GBK) when it fits as well as Big5 does. A file that fits none is rejected, not guessed.
+Chinese files arrive in many encodings, and short ones are ambiguous, so text is decoded strictly
+(a character is never replaced) by: byte-order mark, else UTF-8 if it decodes (unless the text is
+tiny and does not read as Chinese, since short GBK can pass as UTF-8), else charset-normalizer
+restricted to the Chinese legacy encodings, preferring GB18030 (the superset of GB2312/GBK) when it
+fits as well as Big5 does. Bytes that fit none are rejected, not guessed.
 
 Any problem with one file raises :class:`IngestError`, whose message is one line ``<path>: <reason>``;
 :func:`ingest_many` collects those and carries on with the other files.
@@ -20,6 +21,7 @@ import glob
 import io
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,6 +29,7 @@ from typing import Callable, Iterable
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.dammit import EncodingDetector
 from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 from tqdm import tqdm
 
 from corpus.jsonl import write_jsonl
@@ -47,6 +50,7 @@ _BOMS = (
 # left out on purpose: GB18030 decodes everything they do, plus the characters they lack.
 _CHINESE_ENCODINGS = ["gb18030", "big5", "cp950", "big5hkscs"]
 _GB_SUBSETS = {"gb2312", "gbk"}
+_SAMPLE = 20_000  # characters looked at when judging a reading; long text is unambiguous
 
 # Elements whose text is never shown as page content. header/footer inside <article>/<main> are the
 # document's own title block or signature and are kept (see _is_boilerplate).
@@ -119,33 +123,71 @@ def normalise_newlines(text: str) -> str:
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode without losing a character; return (text, codec name). Raises _BadContent.
 
-    Order: byte-order mark; strict UTF-8 (legacy Chinese bytes are almost never valid UTF-8); the
-    ``declared`` encoding (an html meta charset) if it decodes cleanly; charset-normalizer over the
-    Chinese legacy encodings.
+    Order: byte-order mark; strict UTF-8 when it reads as Chinese; the ``declared`` encoding (an html
+    meta charset) if it decodes cleanly, else charset-normalizer over the Chinese legacy encodings.
+    Short GBK text can be valid UTF-8 by accident (通知 reads as U+05AA U+0368), so a short UTF-8
+    reading with few CJK characters gives way to a legacy reading that has more and is no messier.
     """
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            try:
-                return data.decode(codec), codec
-            except UnicodeDecodeError as exc:
-                raise _BadContent(f"starts with a {codec} byte-order mark but is not valid {codec} "
-                                  f"(byte {exc.start})") from None
+            text = _strict_decode(data, codec)
+            if text is None:
+                raise _BadContent(f"starts with a {codec} byte-order mark but is not valid {codec}")
+            return text, codec
     if b"\x00" in data:
         raise _BadContent("binary file (contains NUL bytes), not text")
-    for codec in dict.fromkeys(c for c in ("utf-8", _codec_name(declared)) if c):
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError:
-            continue
-    codec = _detect_chinese_encoding(data)
-    if codec is None:
+    utf8 = _strict_decode(data, "utf-8")
+    if utf8 is not None and _trust_utf8(utf8):
+        return utf8, "utf-8"
+    legacy = _legacy_reading(data, declared)
+    if utf8 is not None and (legacy is None or not _reads_more_chinese(legacy[0], utf8)):
+        return utf8, "utf-8"
+    if legacy is None:
         raise _BadContent("cannot decode: not UTF-8 and no Chinese encoding "
                           f"({', '.join(_CHINESE_ENCODINGS)}) fits the bytes")
+    text, codec = legacy
+    # GB18030 has a byte-order mark of its own, which decodes to U+FEFF.
+    return text.removeprefix("\ufeff"), codec
+
+
+def _legacy_reading(data: bytes, declared: str | None) -> tuple[str, str] | None:
+    """(text, codec) in the declared encoding if it decodes cleanly, else in the detected one."""
+    codec = _codec_name(declared)
+    text = _strict_decode(data, codec) if codec else None
+    if text is None:
+        codec = _detect_chinese_encoding(data)
+        text = _strict_decode(data, codec)
+    return None if text is None or codec is None else (text, codec)
+
+
+def _reads_more_chinese(candidate: str, other: str) -> bool:
+    return (_wide_share(candidate) > _wide_share(other)
+            and mess_ratio(candidate[:_SAMPLE], 1.0) <= mess_ratio(other[:_SAMPLE], 1.0))
+
+
+def _strict_decode(data: bytes, codec: str) -> str | None:
     try:
-        # GB18030 has a byte-order mark of its own, which decodes to U+FEFF.
-        return data.decode(codec).removeprefix("\ufeff"), codec
-    except UnicodeDecodeError as exc:
-        raise _BadContent(f"cannot decode: looks like {codec} but byte {exc.start} is not valid {codec}") from None
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _trust_utf8(text: str) -> bool:
+    """Valid UTF-8 is decisive once it has a few non-ASCII characters, or when it reads as Chinese.
+
+    Each GBK character is valid UTF-8 by chance with a probability of about 1/7, so 16 in a row
+    never are; below that, a reading with mostly non-CJK characters is suspect.
+    """
+    non_ascii = sum(1 for c in text[:_SAMPLE] if not c.isascii())
+    return non_ascii >= 16 or _wide_share(text) >= 0.5
+
+
+def _wide_share(text: str) -> float:
+    """Share of the non-ASCII characters (in a sample) that are East Asian wide: hanzi, 。、《》 etc."""
+    non_ascii = [c for c in text[:_SAMPLE] if not c.isascii()]
+    if not non_ascii:
+        return 1.0
+    return sum(unicodedata.east_asian_width(c) in "WF" for c in non_ascii) / len(non_ascii)
 
 
 def _codec_name(label: str | None) -> str | None:
@@ -159,20 +201,21 @@ def _codec_name(label: str | None) -> str | None:
     return "gb18030" if name in _GB_SUBSETS else name
 
 
-def _detect_chinese_encoding(data: bytes) -> str | None:
-    matches = from_bytes(data, cp_isolation=_CHINESE_ENCODINGS)
+def _detect_chinese_encoding(data: bytes) -> str:
+    """The Chinese legacy encoding that reads ``data`` best; the caller still decodes strictly.
+
+    threshold=1.0 keeps every reading that decodes: charset-normalizer's mess detector counts CJK
+    punctuation (、“”。) as noise, so on short text the default threshold rejects correct readings.
+    """
+    matches = from_bytes(data, cp_isolation=_CHINESE_ENCODINGS, threshold=1.0)
     best = matches.best()
-    if best is None:
-        return None
+    if best is None:  # too short to rate at all, e.g. a lone 、
+        return "gb18030"
     # Very short text fits GB18030 and Big5 equally well; mainland documents are far more common.
     gb = next((m for m in matches if m.encoding == "gb18030"), None)
     if gb is not None and (gb.chaos, -gb.coherence) <= (best.chaos, -best.coherence):
         return gb.encoding
     return best.encoding
-
-
-def _read_txt(data: bytes) -> tuple[str, str | None]:
-    return decode_bytes(data)
 
 
 def _read_html(data: bytes) -> tuple[str, str | None]:
@@ -264,7 +307,7 @@ def _describe(exc: Exception) -> str:
 
 
 _READERS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
-    "txt": _read_txt,
+    "txt": decode_bytes,
     "html": _read_html,
     "docx": _read_docx,
     "pdf": _read_pdf,
@@ -311,13 +354,15 @@ def ingest_many(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES,
 
 def record_ids(texts: list[IngestedText]) -> list[str]:
     """Ids from file stems (white space to '_'); a repeated stem gets '-2', '-3'... in input order."""
-    ids: list[str] = []
-    counts: dict[str, int] = {}
+    ids: dict[str, None] = {}
     for item in texts:
         stem = "_".join(Path(item.path).stem.split()) or "doc"
-        counts[stem] = counts.get(stem, 0) + 1
-        ids.append(stem if counts[stem] == 1 else f"{stem}-{counts[stem]}")
-    return ids
+        rid, n = stem, 1
+        while rid in ids:
+            n += 1
+            rid = f"{stem}-{n}"
+        ids[rid] = None
+    return list(ids)
 
 
 def ingest_command(paths: Iterable[str | Path], out_path: str | Path,
@@ -332,7 +377,11 @@ def ingest_command(paths: Iterable[str | Path], out_path: str | Path,
         {"id": rid, "source": item.path, "format": item.format, "encoding": item.encoding, "text": item.text}
         for rid, item in zip(record_ids(good), good)
     ]
-    write_jsonl(out_path, records)
+    try:
+        write_jsonl(out_path, records)
+    except OSError as exc:
+        print(f"{out_path}: cannot write output ({exc.strerror or exc})", file=sys.stderr)
+        return 1
     for error in bad:
         print(error, file=sys.stderr)
     print(f"ingested {len(good)} file(s) into {out_path}; {len(bad)} failed", file=sys.stderr)

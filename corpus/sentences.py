@@ -83,10 +83,16 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def is_heading(text: str) -> bool:
     """A heading stands alone: numbered (一、, (三), 附件2) or a short line with no sentence punctuation."""
     stripped = text.strip(PAD)
-    body = stripped[:-1] if stripped[-1:] in TERMINATORS else stripped
-    if HEADING_MARKER.match(stripped) and len(stripped) <= 40 and not any(ch in TERMINATORS for ch in body):
-        return True
-    return not any(ch in TERMINATORS for ch in stripped) and not stripped.endswith((":", ",")) and len(stripped) <= 40
+    if stripped.endswith((";", "；", ",", ":", "：")) or len(stripped) > 40:
+        return False
+    body = stripped[:-1] if stripped.endswith("。") else stripped
+    if any(ch in TERMINATORS for ch in body):
+        return False
+    marker = HEADING_MARKER.match(stripped)
+    if marker:
+        top_level = marker.group(1).endswith("、") or marker.group(1).startswith("第")
+        return top_level or "," not in body
+    return body == stripped and ":" not in stripped
 
 
 def split_paragraph(text: str, offset: int) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from annotation.labels import Span
 from corpus.jsonl import RecordError, read_jsonl, write_jsonl
-from evaluation.report import ERROR_TITLES, write_report
+from evaluation.report import write_report
 from evaluation.scoring import ERROR_KINDS, score
 
 GOLD_DIR = Path("annotation/gold")
@@ -46,7 +46,7 @@ def summary_table(result: dict) -> Table:
                       str(m["support"]), end_section=name == next(reversed(result["per_label"]), None))
     table.add_section()
     for kind in ERROR_KINDS:
-        table.add_row(ERROR_TITLES[kind], "", "", "", str(result["errors"][kind]))
+        table.add_row(kind.replace("_", " "), "", "", "", str(result["errors"][kind]))
     return table
 
 

@@ -47,11 +47,11 @@ def plot_per_label(result: dict) -> str:
         bars = ax.bar([i + (k - 1) * width for i in range(len(labels))], values, width, label=metric)
         if metric == "f1":
             ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xticks(range(len(labels)), [f"{label}\nn={result['per_label'][label]['support']}" for label in labels])
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("score")
     ax.set_title(f"Per-label scores (micro F1 {result['micro']['f1'] or 0:.3f})")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return _png(fig)
 
 
@@ -231,7 +231,7 @@ img { max-width: 100%; }
 <h3>{{ titles[kind] }} ({{ samples[kind] | length }} of {{ r.errors[kind] }})</h3>
 <table>
 <tr><th>id</th><th>gold</th><th>predicted</th><th>context</th></tr>
-{% for e in samples[kind] %}<tr><td><code>{{ e.id }}</code></td><td>{{ span(e.gold) }}</td><td>{{ span(e.pred) }}</td><td>{% for s in segments(e) %}<span class="{{ 'g' if s.gold }} {{ 'p' if s.pred }}">{{ s.text }}</span>{% endfor %}</td></tr>
+{% for e in samples[kind] %}<tr><td><code>{{ e.id }}</code></td><td>{{ span(e.gold) }}</td><td>{{ span(e.pred) }}</td><td>{% for s in segments(e) %}{% if s.gold or s.pred %}<span class="{{ 'g' if s.gold else '' }}{{ ' ' if s.gold and s.pred else '' }}{{ 'p' if s.pred else '' }}">{{ s.text }}</span>{% else %}{{ s.text }}{% endif %}{% endfor %}</td></tr>
 {% endfor %}</table>
 {% endif %}{% endfor %}
 </body>
