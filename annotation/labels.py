@@ -45,3 +45,13 @@ def iob2_to_spans(tags: list[str], text: str) -> list[Span]:
         if prefix == "B" or (prefix == "I" and start is None):
             start, label = i, kind
     return spans
+
+# One colour per label, shared by the Label Studio config and the HTML views.
+LABEL_COLOURS: dict[str, str] = {
+    "AGENCY": "#4e79a7",
+    "INDICATOR": "#f28e2b",
+    "AMOUNT": "#59a14f",
+    "DATE": "#e15759",
+    "LOCATION": "#76b7b2",
+    "POLICY": "#b07aa1",
+}

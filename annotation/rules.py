@@ -56,7 +56,7 @@ class Gazetteer:
     def match_at(self, text: str, i: int) -> int:
         """Length of the longest name that starts at ``i`` (0 if none)."""
         for n in self._starts.get(text[i], ()) if i < len(text) else ():
-            if text[i:i + n] in self.names:
+            if i + n <= len(text) and text[i:i + n] in self.names:
                 return n
         return 0
 
@@ -88,7 +88,8 @@ def _read_names(path: Path) -> list[str]:
 DIVISION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市", "地区", "盟")
 # Short forms of prefecture names that are ordinary words in running text.
 AMBIGUOUS_SHORT = {"长治", "大同", "来宾", "白银", "新乡", "安康", "中山", "黄山", "阿里", "吉林", "江门", "鹤壁",
-                   "三明", "金昌", "太原", "临沧", "昌都", "永州", "泰安", "宜春", "和田", "海南", "海北", "海东"}
+                   "三明", "金昌", "太原", "临沧", "昌都", "永州", "泰安", "宜春", "和田", "海南", "海北", "海东",
+                   "保定", "兴安", "新城", "城中", "城东", "城西", "城南", "城北", "新华", "和平", "长安", "开平"}
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +105,7 @@ def lexicons() -> dict[str, Gazetteer]:
     removed = {n[1:] for n in curated if n.startswith("-")}
     places = {n for n in curated if not n.startswith("-")}
     prefixes = set(places)
+    county_short = set()
     for name, level in division_rows:
         if name in removed:
             continue
@@ -113,8 +115,11 @@ def lexicons() -> dict[str, Gazetteer]:
         if short and len(short) >= 2 and short not in AMBIGUOUS_SHORT:
             # Province and prefecture short forms stand alone (贵州, 衡阳); county short forms
             # only open a zone or body name (钟山经济开发区, 沅江分局).
-            (places if level in ("province", "prefecture") else prefixes).add(short)
-            prefixes.add(short)
+            if level in ("province", "prefecture"):
+                places.add(short)
+                prefixes.add(short)
+            else:
+                county_short.add(short)
     agencies = set(_read_names(LEXICON_DIR / "agencies_curated.txt"))
     if MINED_AGENCIES.exists():
         agencies.update(_read_names(MINED_AGENCIES))
@@ -124,11 +129,12 @@ def lexicons() -> dict[str, Gazetteer]:
     for name in agencies:
         stems.add(name)
         stem = name[_prefix_length(name, prefix_gaz):]
-        if len(stem) >= 2 and stem[0] not in "委":
+        if len(stem) >= 3 and stem[0] not in "委" and stem not in GENERIC_STEMS:
             stems.add(stem)
     return {
         "places": place_gaz,
         "prefixes": prefix_gaz,
+        "zone_prefixes": Gazetteer(prefixes | places | county_short),
         "agency_stems": Gazetteer(stems),
         "indicators": Gazetteer(_read_names(LEXICON_DIR / "indicators.txt")),
     }
@@ -156,7 +162,7 @@ def _prefix_length(name: str, prefix_gaz: Gazetteer) -> int:
         elif name.startswith(("中共", "国家", "XX"), i) and i + 2 < len(name):
             i += 2
         elif name[i] in LEVEL_CHARS and i + 1 < len(name):
-            i += 1
+            return i + 1
         else:
             break
     return i
@@ -193,9 +199,10 @@ DOCNO_RE = re.compile(
 LAWNO_RE = re.compile(rf"(?P<issuer>[{HAN}]{{1,8}})(?:令第\s?\d+\s?号|第\s?\d+\s?号令)")
 STANDARD_RE = re.compile(r"(?<![A-Za-z])(?:GB|GBZ|HJ|DB\d{0,2}|JGJ|CJJ|CJ)(?:\s?/\s?T)?\s?\d{2,6}(?:\.\d+)?\s?[-—–]\s?\d{4}")
 ISSUER_STOP_RE = re.compile(r"根据|按照|依据|依照|参照|执行|落实|贯彻|印发|转发|关于|通知|意见|文件|精神|要求|规定|的|和|及|与|是|以|为|经|见|按|据|由|将|对|于|在")
-TITLE_LEAD_RE = re.compile(r"^(?:为贯彻落实|为贯彻|为落实|贯彻落实|根据|按照|依据|依照|参照|落实|执行|对照|结合|转发|现将|经)")
+TITLE_LEAD_RE = re.compile(r"为贯彻落实|为贯彻|为落实|贯彻落实|根据|按照|依据|依照|参照|执行|对照|结合|转发|现将")
 UNBRACKETED_TITLE_RE = re.compile(rf"[^。；;：:，,、\n《》()（）]{{4,80}}?{DOC_TYPES}{DOC_SUFFIX}$")
-HEADING_RE = re.compile(rf"^\s*(?P<title>\S.{{2,120}}?{DOC_TYPES}{DOC_SUFFIX})\s*(?:[(（][^()（）]+[)）])?\s*$")
+HEADING_RE = re.compile(rf"^\s*(?:附件\d*|附表\d*)?[:：]?\s*(?P<title>[^\s:：|>].{{2,120}}?{DOC_TYPES}{DOC_SUFFIX})"
+                        rf"\s*(?:[(（][^()（）]+[)）])?\s*$")
 
 
 def _trim_issuer(m: re.Match) -> int:
@@ -220,6 +227,12 @@ def document_numbers(text: str) -> list[tuple[int, int]]:
     return found
 
 
+def _closes_soon(text: str, j: int) -> bool:
+    """An OCR'd 。 just before the closer, as in 《…(201。年本)》, stays inside the title."""
+    close = text.find("》", j, j + 12)
+    return close >= 0 and text.find("《", j, close) < 0
+
+
 def bracketed_titles(text: str, numbers: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Inner extent of each 《…》; nested 〈〉/《》 stay inside, an unclosed title ends before its 文号."""
     spans = []
@@ -236,7 +249,7 @@ def bracketed_titles(text: str, numbers: list[tuple[int, int]]) -> list[tuple[in
                     end = j
                     break
                 depth -= 1
-            elif ch in "。\n":
+            elif ch == "\n" or ch == "。" and not _closes_soon(text, j):
                 break
             j += 1
         if end is None:  # broken bracket: stop at the 文号 or the sentence end, dropping an OCR'd closer
@@ -268,11 +281,9 @@ def unbracketed_titles(text: str, numbers: list[tuple[int, int]]) -> list[tuple[
         if not m:
             continue
         start = m.start()
-        lead = TITLE_LEAD_RE.match(text, start)
-        if lead:
+        for lead in TITLE_LEAD_RE.finditer(text, start, k):
             start = lead.end()
-        title = text[start:k]
-        if "关于" in title or start == 0 or text[start - 1] == "\n":
+        if "关于" in text[start:k]:
             spans.append((start, k))
     return spans
 
@@ -280,7 +291,7 @@ def unbracketed_titles(text: str, numbers: list[tuple[int, int]]) -> list[tuple[
 def heading_title(text: str) -> list[tuple[int, int]]:
     """A document's own heading line is one POLICY span, its trailing (文号) aside (rules 12 and 26)."""
     m = HEADING_RE.match(text)
-    if not m or re.match(r"^\s*(?:[(（]?[一二三四五六七八九十\d]+[)）、.．]|第[一二三四五六七八九十]+[章条节])", text):
+    if not m or re.search(r"[:：|>]", m.group("title")) or re.match(r"^\s*(?:[(（]?[一二三四五六七八九十\d]+[)）、.．]|第[一二三四五六七八九十]+[章条节])", text):
         return []
     return [m.span("title")]
 
@@ -313,7 +324,7 @@ _RELATIVE = (r"(?:上年同期|上年度|上一年度|今年|明年|去年|前�
              r"[一二两三四五六七八九十\d]{1,2}年来|近[一二两三四五六七八九十\d]{1,2}年)")
 _SEASON = r"(?:冬春季|秋冬季|春季|夏季|秋季|冬季|春节|国庆节|元旦|中秋节|端午节|清明节|汛期|采暖期|供暖期|采暖季)"
 _DURATION = (r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})(?:多|余)?(?:个(?:工作日|自然日|月|多月|星期)|工作日|"
-             r"年(?![代度级])|周|天|日|小时|分钟)(?:内|以内|之内|左右|以上|来)?")
+             r"年(?![代度级])|周(?![年岁])|天|日|小时|分钟)(?:内|以内|之内|左右|以上|来)?")
 DATE_RE = re.compile(
     rf"(?:(?:{_POINT}|{_BARE}){_CONN}(?:{_POINT}(?:{_CLOCK})?|{_D}[日号]|至今)|{_POINT}(?:{_CLOCK})?){_SUFFIX}"
     rf"|{_RELATIVE}{_SUFFIX}|{_SEASON}(?:期间|前后|前|后)?|{_DURATION}"
@@ -355,11 +366,11 @@ _UNITS = sorted(set("""
 万吨标准煤 吨标准煤 吨标煤 万吨 吨 千克 公斤 克 毫克 微克 蒸吨
 万千瓦时 亿千瓦时 千瓦时 万千瓦 千瓦 兆瓦 瓦 MWH MWh MW KW kW kWh GW kV 千伏 伏 度
 平方公里 平方千米 万平方米 平方米 ㎡ m² m2 公里 千米 米 厘米 毫米 万亩 亩 公顷 万立方米 立方米 m³ 升 毫升
-万人次 人次 万人 人 名 万户 户 个 家 项 条 座 台(套) 台（套） 台 辆 所 处 次 件 张 套 栋 间 张床 床 块 支 只 头 株 棵
+万人次 人次 万人 周岁 岁 人 名 万户 户 个 家 项 条 座 台(套) 台（套） 台 辆 所 处 次 件 张 套 栋 间 张床 床 块 支 只 头 株 棵
 盏 份 篇 场 部 位 种 宗 笔 起 例 架 艘 组 队 枚 册 本 眼 口 根 层 倍 成 分 类 批 个百分点 百分点 % ％ ‰
 """.split()), key=len, reverse=True)
 _UNIT = "(?:" + "|".join(re.escape(u) for u in _UNITS) + ")"
-_UNITX = rf"{_UNIT}(?:[/∕·]{_UNIT})*"
+_UNITX = rf"{_UNIT}(?:[/∕·](?:{_UNIT}|月|年|日|天|小时|次))*"
 _NUMA = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _QUAL = r"(?:及以上|及以下|以上|以下|左右|以内|之内|上下|多|余)?"
 _AR_TAIL = rf"(?:多|余)?(?:[万亿](?:{_UNITX})?|{_UNITX}){_QUAL}"
@@ -394,7 +405,7 @@ def amounts(text: str) -> list[tuple[int, int]]:
         s, e = m.span()
         if s > 0 and text[s - 1] in CN_BEFORE_EXCLUDED:
             continue
-        if m.group("cn") and not _is_cn_number(m.group("cn")):
+        if m.group("cn") and (m.group("cn") == "二" or not _is_cn_number(m.group("cn"))):  # 二次污染: ordinal
             continue
         if m.group("den") and not (_is_cn_number(m.group("den")) and _is_cn_number(m.group("num"))):
             continue
@@ -418,7 +429,7 @@ def _merge_bounds(spans: list[tuple[int, int]], text: str) -> list[tuple[int, in
 MASKED_PLACE_RE = re.compile(r"XX(?:自治区|自治州|街道|社区|省|市|县|区|镇|乡|村|岛)")
 ZONE_RE = re.compile(r"(?:经济技术开发区|高新技术产业开发区|经济开发区|高新区|开发区|工业园区|新区)")
 ADDRESS_RE = re.compile(rf"[{HAN}]{{1,6}}?(?:路|街|大道|大街|巷)\d+号")
-PLACE_FOLLOW_EXCLUDED = ("特色", "式", "梦")
+PLACE_FOLLOW_EXCLUDED = ("特色", "式", "梦", "化")
 
 
 def places(text: str) -> list[tuple[int, int]]:
@@ -434,7 +445,7 @@ def places(text: str) -> list[tuple[int, int]]:
     spans += [m.span() for m in MASKED_PLACE_RE.finditer(text)]
     # A zone after a place prefix (瓯海经济开发区, 本溪高新区) is a place.
     for m in ZONE_RE.finditer(text):
-        n = lex["prefixes"].match_ending_at(text, m.start())
+        n = lex["zone_prefixes"].match_ending_at(text, m.start())
         if n:
             spans.append((m.start() - n, m.end()))
     spans.sort(key=lambda se: (se[0], -se[1]))
@@ -454,8 +465,9 @@ def places(text: str) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------- AGENCY
 
 LEVEL_CHARS = set("省市县区镇乡州")
-# A level character opens a body name only after one of these (由市财政局, 报市人民政府), a non-Chinese
-# character, or a place; inside a word (城市, 全市, 社区) it does not.
+# 市/县/省 open a body name unless the character before makes a word with them (城市, 全县, 本省);
+# the rarer 区/镇/乡/州 only after one of LEVEL_LEFT_OK (由区财政局), a non-Chinese character or a place.
+LEVEL_WORD_BEFORE = set("城全我本该都超上门股楼夜闹副各级辖强大名范点集开省市县区镇乡村州")
 LEVEL_LEFT_OK = set("由向对经请将和与及或报的在从把被为交给送按据同至到以督助协会于并即已需应须要均是责头合年月日、")
 WEAK_STEMS = ("人民政府办公室", "人民政府办公厅", "人民政府", "政府办公室", "政府办公厅", "政府办", "政府", "管理委员会",
               "管委会", "党委", "党工委", "人大常委会", "人大", "政协", "纪委监委", "纪委", "监委", "人民法院",
@@ -464,7 +476,18 @@ WEAK_STEMS = ("人民政府办公室", "人民政府办公厅", "人民政府", 
 STRONG_HEADS = ("人民政府办公室", "人民政府办公厅", "人民政府", "政府办公室", "政府办公厅", "政府", "管理委员会", "管委会",
                 "党工委", "党委", "领导小组办公室", "领导小组", "指挥部", "工作专班", "专班", "人大常委会", "人大", "政协",
                 "人民法院", "人民检察院", "纪委监委", "委员会", "街道办事处", "办事处")
-_STOP_BODY = "的在对由向将要与及或等各为是把按从到了于以并但而就都也所其之级两和有关相负责"
+_STOP_BODY = "的在对由向将要与及或等各为是把按从到了于以并但而就都也所其之级两和有关相负责我你他被来去让给"
+_STOP_BODY_RE = re.escape(_STOP_BODY)
+BODILESS_HEADS = ("人民政府办公室", "人民政府办公厅", "人民政府", "政府办公室", "政府办公厅", "政府", "管理委员会", "管委会",
+                  "党工委", "党委", "人大常委会", "人大", "政协", "人民法院", "人民检察院", "纪委监委", "街道办事处", "办事处")
+NAMED_HEADS = ("领导小组办公室", "委员会办公室", "工作专班", "指挥部办公室")
+GENERIC_STEMS = {"银行", "公司", "集团", "分局", "分行", "支行", "分公司", "办公室", "委员会"}
+CENTRAL_NEXT_OK = set("和与及、的关有赋指对现要部决精")
+COMPANY_LEAD_RE = re.compile(r"^(?:增加|隶属于?|支持|鼓励|引导|推动|督促|要求|指导|协调|依托|通过|由|对|与|和|向|将|把|在|为)")
+MASKED_END_RE = re.compile(r"XX(?:自治区|自治州|街道|社区|省|市|县|区|镇|乡|村|岛)$")
+WEAK_HEAD_RE = re.compile(rf"(?P<body>(?![委{_STOP_BODY_RE}])[{HAN}]{{2,8}}?(?<![格布结当大开创举督主协代帮包通承经]))(?:局|委|办|厅)"
+                          r"(?![理法公托员面长室事])")
+ALIAS_RE = re.compile(rf"[(（〔](?P<alias>[{HAN}]{{2,14}}?(?:局|委|办|厅|委员会|中心|联合会|商会|总商会|工商联))[)）〕]")
 STRONG_RE = re.compile(rf"[{HAN}]{{0,12}}?(?:{'|'.join(STRONG_HEADS)})")
 ELLIPSIS_RE = re.compile(
     r"(?:各|相关)(?P<levels>(?:自治县|县级市|县市区|县区|县|市|区|特区|镇|乡|街道|旗)"
@@ -486,7 +509,11 @@ def _level_char_ok(text: str, i: int, prefix_gaz: Gazetteer) -> bool:
     if i == 0:
         return True
     prev = text[i - 1]
-    return (not re.match(f"[{HAN}]", prev)) or prev in LEVEL_LEFT_OK or bool(prefix_gaz.match_ending_at(text, i))
+    if not re.match(f"[{HAN}]", prev) or prefix_gaz.match_ending_at(text, i):
+        return True
+    if text[i] in "市县省":  # common prefixes: refuse only inside a word (城市, 全县, 本省)
+        return prev not in LEVEL_WORD_BEFORE
+    return prev in LEVEL_LEFT_OK
 
 
 def _extend_left(text: str, s: int, prefix_gaz: Gazetteer) -> int:
@@ -497,6 +524,8 @@ def _extend_left(text: str, s: int, prefix_gaz: Gazetteer) -> int:
             s -= n
         elif text[s - 2:s] in ("中共", "国家", "XX") and s >= 2:
             s -= 2
+        elif MASKED_END_RE.search(text, max(0, s - 5), s):
+            s = MASKED_END_RE.search(text, max(0, s - 5), s).start()
         elif text[s - 1] in LEVEL_CHARS and _level_char_ok(text, s - 1, prefix_gaz):
             s -= 1
         else:
@@ -512,8 +541,10 @@ def agencies(text: str) -> list[tuple[int, int]]:
     spans += [m.span() for m in BANK_RE.finditer(text)]
     spans += [m.span() for m in CARRIER_RE.finditer(text)]
     for m in COMPANY_RE.finditer(text):
-        if not GENERIC_AGENCY_RE.match(m.group()):
-            spans.append(m.span())
+        lead = COMPANY_LEAD_RE.match(m.group())
+        start = m.start() + (lead.end() if lead else 0)
+        if m.end() - start >= 6 and not GENERIC_AGENCY_RE.match(text, start) and "上市" not in text[start:m.end()]:
+            spans.append((start, m.end()))
     for s, e in stems.finditer(text):
         stem = text[s:e]
         if stem[0] in LEVEL_CHARS and not _level_char_ok(text, s, prefix_gaz):
@@ -523,22 +554,34 @@ def agencies(text: str) -> list[tuple[int, int]]:
             continue  # a bare head (政府, 管委会) names no body
         if start > 0 and text[start - 1] == "各" and stem in WEAK_STEMS:
             continue  # 各管委会 (rule 22)
-        if stem in ("中央", "省委") and MEETING_AFTER_RE.match(text, e) and stem == "中央":
-            continue  # 中央经济工作会议 (rule 27)
+        if text.startswith(("门", "分", "署", "位"), e) and stem[-1] in "部委":
+            continue  # 财政部门, 人力资源社会保障部门 are generic references
+        if stem == "中央" and start == s and (e < len(text) and re.match(f"[{HAN}]", text[e])
+                                              and text[e] not in CENTRAL_NEXT_OK or MEETING_AFTER_RE.match(text, e)):
+            continue  # 中央财政, 中央预算内投资, 中央经济工作会议 (rule 27) name no acting body
         spans.append((start, e))
     # Prefix + free body + strong head: XX镇人民政府, 沅江市打好…工作专班, 钟山经济开发区管委会.
     anchors = {e for _, e in lex["prefixes"].finditer(text)}
     anchors |= {m.end() for m in MASKED_PLACE_RE.finditer(text)}
     anchors |= {i + 1 for i, ch in enumerate(text) if ch in LEVEL_CHARS and _level_char_ok(text, i, prefix_gaz)}
     for p in anchors:
+        weak = WEAK_HEAD_RE.match(text, p)
+        if weak and not any(c in _STOP_BODY or c in LEVEL_CHARS for c in weak.group("body")):
+            spans.append((_extend_left(text, p, prefix_gaz), weak.end()))  # 六盘水市中小企业局
         m = STRONG_RE.match(text, p)
         if not m:
             continue
         body = text[p:m.end()]
         if any(c in _STOP_BODY for c in body[:-2]) or (body[:1] in LEVEL_CHARS and text[p - 1] in LEVEL_CHARS):
             continue
+        if body not in BODILESS_HEADS and body.endswith(BODILESS_HEADS) and not body.endswith(NAMED_HEADS):
+            continue  # a government or court takes its name from the place alone: not 市长…主持召开市政府
         spans.append((_extend_left(text, p, prefix_gaz), m.end()))
-    return _extend_branches(_keep_outer(spans), text, prefix_gaz)
+    spans = [(s, e) for s, e in spans if not text.startswith(("市直", "县直", "区直"), s)]
+    spans = _extend_branches(_keep_outer(spans), text, lex["zone_prefixes"])
+    # A body's alternative name in brackets is its own span (rule 10): 六盘水市中小企业局(民营经济发展局).
+    spans += [m.span("alias") for _, e in spans if (m := ALIAS_RE.match(text, e))]
+    return spans
 
 
 def _extend_branches(spans: list[tuple[int, int]], text: str, prefix_gaz: Gazetteer) -> list[tuple[int, int]]:
@@ -569,18 +612,20 @@ def _keep_outer(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 INDICATOR_HEADS = ("综合利用率", "覆盖率", "达标率", "利用率", "处理率", "合格率", "参保率", "城镇化率", "失业率", "普及率",
                    "浓度", "生产总值", "总产值", "产值", "总值", "零售总额", "进出口总额", "总额", "余额", "比重", "比例",
                    "占比", "增加值", "收入", "支出", "产量", "能耗", "指数", "人次", "排放总量", "排放量", "消费总量",
-                   "消费量", "使用量", "总量", "投资", "投入", "税收", "天数", "人数", "床位数", "交易额", "销售额",
+                   "消费量", "使用量", "总量", "税收", "天数", "人数", "床位数", "交易额", "销售额",
                    "成交额", "营业额", "利润", "密度", "强度", "药占比", "水质", "率")
 # Heads that name no statistic without a modifier of at least two characters.
-GENERIC_HEADS = {"率", "比例", "比重", "占比", "总额", "总量", "余额", "收入", "支出", "投资", "投入", "人数", "产值",
+GENERIC_HEADS = {"率", "比例", "比重", "占比", "总额", "总量", "余额", "收入", "支出", "人数", "产值",
                  "总值", "利润", "密度", "强度", "指数", "产量", "天数", "税收", "增加值", "能耗", "人次", "浓度"}
 INDICATOR_HEAD_RE = re.compile("|".join(sorted(INDICATOR_HEADS, key=len, reverse=True)))
 NOT_INDICATOR = ("效率", "利率", "频率", "概率", "比率", "汇率", "税率", "功率", "费率", "坡率")
 # Left-trimming: verbs, scope and place words before the statistic's own name (rule 6).
 INDICATOR_CUT_RE = re.compile(
-    r"全市|全省|全国|全县|全区|本市|我市|市本级|市中心城区|中心城区|主要道路|各相关市|相关市|其中|实现|完成|确保|力争|争取|"
-    r"提高|提升|降低|减少|增加|扩大|加大|推动|推进|促进|保持|控制|达到|使|让|将|把|对|在|以|按照|按|全面|努力|进一步|逐步|"
-    r"逐年|大幅|明显|切实|重点|要|需|应|并|且|的|与|及|和|或|为|是|有|了|等|前|后|底|末|中"
+    r"全市|全省|全国|全县|全区|本市|我市|市本级|市中心城区|中心城区|主要道路|各相关市|相关市|其中|实现|完成|确保|力争|争取|做到|"
+    r"不超过|超过|不低于|低于|不高于|高于|增长|下降|以上|以下|"
+    r"提高|提升|降低|减少|增加|扩大|加大|推动|推进|促进|保持|控制|达到|按照|全面|努力|进一步|逐步|逐年|大幅|明显|切实|重点|"
+    r"使|让|将|把|对(?![象外接口比])|在(?![线建])|以(?![上下内])|按(?!揭)|并|且|的|与|及|和|或|为|是|有(?!效|机|色)|了|等|"
+    r"其(?!他)|每|^占|^[市县省区](?!场)"
 )
 QUANTIFIED_RE = re.compile(r"(?:达到|达|为|保持在|稳定在|控制在|提高到|提升到|降到|降至)?(?:[ⅠⅡⅢⅣⅤIV]+类|[一二三四五]类|国家[一二三]级标准|优良)"
                            r"|(?:排名|排位|位居|位列|居)(?:第|前)")
@@ -603,17 +648,21 @@ def indicators(text: str, barriers: list[tuple[int, int]]) -> list[tuple[int, in
         limit = end + len(window)
         return any(end <= a < limit for a in amount_starts) or bool(QUANTIFIED_RE.search(window))
 
+    lexicon_ends = set()
     for s, e in lex["indicators"].finditer(text):
         if not any(covered[s:e]) and quantified(e):
             spans.append((s, e))
+            lexicon_ends.add(e)
     for m in INDICATOR_HEAD_RE.finditer(text):
         h, e = m.span()
         if covered[h] or text[max(0, h - 1):e] in NOT_INDICATOR or not quantified(e):
             continue
+        if m.group() == "率" and text[e:e + 1] in ("队", "领", "先"):
+            continue  # 率队: the verb "lead"
         s = h
         while s > 0 and h - s < INDICATOR_MAX_MODIFIER and not covered[s - 1] and s not in barrier_ends:
             ch = text[s - 1]
-            if re.match(rf"[{HAN}A-Za-z0-9.]", ch):
+            if re.match(rf"[{HAN}A-Za-z0-9.&]", ch):
                 s -= 1
             elif ch in ")）" and re.search(r"[(（][A-Za-z0-9.]{1,8}[)）]$", text[max(0, s - 10):s]):
                 s = text.rfind("(" if ch == ")" else "（", 0, s)
@@ -621,12 +670,14 @@ def indicators(text: str, barriers: list[tuple[int, int]]) -> list[tuple[int, in
                 break
         # Cut before the last verb/scope word; a bare generic head is no name.
         last = None
-        for cut in INDICATOR_CUT_RE.finditer(text, s, h):
+        for cut in INDICATOR_CUT_RE.finditer(text[:h], s):
             last = cut
         if last:
             s = last.end()
         while s < h and not re.match(rf"[{HAN}A-Za-z(（]", text[s]):
             s += 1
+        if e in lexicon_ends and h - s >= INDICATOR_MAX_MODIFIER:
+            continue  # the window cut a long name short: the lexicon name ending here is the better guess
         name = text[s:e]
         head = m.group()
         if head in GENERIC_HEADS and len(name) - len(head) < 2:
@@ -691,14 +742,13 @@ def _split_items(segment: str) -> Iterator[str]:
             depth += 1
         elif ch in ")）〕]":
             depth -= 1
-        if depth <= 0 and ch in "、,，;；牵 \u3000":
+        if depth <= 0 and ch in "、,，;；.． \u3000\xa0":
             depth = 0
             if item:
                 yield item
             item = ""
         else:
             item += ch
-    return
 
 
 def mine_agencies(texts: Iterable[str]) -> Counter[str]:
@@ -709,13 +759,16 @@ def mine_agencies(texts: Iterable[str]) -> Counter[str]:
         segments += [m.group("list") for m in PAREN_CLAUSE_RE.finditer(text)]
         for line in text.split("\n"):  # task-table cells: `市住建局、市发改局 |`
             cell = line.strip()
-            if cell.endswith("|") and 2 < len(cell) < 120 and "。" not in cell and not re.search(r"\d", cell):
-                segments.append(cell.rstrip("| "))
+            cell = cell.rstrip("| ")
+            if line.rstrip().endswith("|") and 2 < len(cell) < 120 and not re.search(r"[\d\s。]", cell):
+                segments.append(cell)
         for segment in segments:
-            for raw in _split_items(segment):
+            # 各县、特区、区人民政府 is one name: keep its conjuncts out of the list split.
+            for raw in _split_items(ELLIPSIS_RE.sub("、", segment)):
                 for item in _aliases(raw):
                     item = ITEM_TAIL_RE.sub("", item.strip()).strip()
                     if (3 <= len(item) <= 25 and AGENCY_END_RE.search(item) and not GENERIC_AGENCY_RE.match(item)
+                            and item not in WEAK_STEMS and item[0] not in "局村"
                             and not re.search(r"[\d|:：“”\"《》]|市直|县直|成员单位|各[^县市区镇乡]", item)):
                         found[item] += 1
     return found

@@ -1,0 +1,123 @@
+"""`gazette-ner predict`: tag new gazettes with the released (or any) model."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+FORMATS = ("jsonl", "conll", "labelstudio", "html")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("predict", help="tag gazettes: txt (any Chinese encoding), html, docx, pdf, JSONL, stdin")
+    parser.add_argument("inputs", nargs="+", help='files, directories, globs, JSONL of {"id","text"}, or - for stdin')
+    parser.add_argument("--model", default=None, help="model folder or hub name (default: the model in models/release/)")
+    parser.add_argument("-o", "--output", type=Path, default=None, help="output file (default: stdout)")
+    parser.add_argument("--format", choices=FORMATS, default="jsonl")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=256, help="model window in tokens")
+    parser.add_argument("--stride", type=int, default=64, help="tokens shared by consecutive windows")
+    parser.set_defaults(func=_predict)
+
+
+def _documents(inputs: list[str]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(id, source, text) for every readable input, and one line per input that failed."""
+    from corpus.ingest import IngestError, ingest_many, record_ids
+    from corpus.jsonl import RecordError, read_jsonl
+
+    docs, failures, files = [], [], []
+    for item in inputs:
+        if item == "-":
+            docs.append(("stdin", "<stdin>", sys.stdin.read()))
+        elif item.endswith(".jsonl"):
+            try:
+                for n, record in enumerate(read_jsonl(item), 1):
+                    if not isinstance(record.get("text"), str) or "id" not in record:
+                        failures.append(f"{item}: record {n} has no string 'text' or no 'id'")
+                        continue
+                    docs.append((str(record["id"]), item, record["text"]))
+            except (RecordError, OSError) as exc:
+                failures.append(str(exc) if isinstance(exc, RecordError) else f"{item}: {exc.strerror or exc}")
+        else:
+            files.append(item)
+    if files:
+        good, bad = ingest_many(files)
+        docs.extend((doc_id, t.path, t.text) for doc_id, t in zip(record_ids(good), good))
+        failures.extend(str(e) for e in bad)
+    return docs, failures
+
+
+def _finished_ids(path: Path) -> set[str]:
+    """Ids already written by an earlier, interrupted run; a torn last line is dropped."""
+    from corpus.jsonl import write_text_atomic
+
+    if not path.exists():
+        return set()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept, ids = [], set()
+    for line in lines:
+        try:
+            ids.add(json.loads(line)["id"])
+            kept.append(line if line.endswith("\n") else line + "\n")
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    if len(kept) != len(lines):
+        write_text_atomic(path, "".join(kept))
+    return ids
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from corpus.jsonl import dumps, write_text_atomic
+    from models.formats import document_record, to_conll, to_html, to_label_studio_task
+    from models.predict import Tagger, sentence_bounds
+
+    docs, failures = _documents(args.inputs)
+    resumable = args.format == "jsonl" and args.output is not None
+    done = _finished_ids(args.output) if resumable else set()
+    todo = [d for d in docs if d[0] not in done]
+    try:
+        tagger = Tagger.load(args.model, batch_size=args.batch_size, max_length=args.max_length, stride=args.stride)
+    except (OSError, ValueError) as exc:
+        print(f"{args.model or 'models/release'}: cannot load the model ({exc})", file=sys.stderr)
+        return 1
+    model_version = Path(str(args.model or tagger.model.name_or_path)).name
+    records = []
+    sink = args.output.open("a", encoding="utf-8") if resumable else None
+    try:
+        for doc_id, source, text in tqdm(todo, desc="predict", unit="doc", disable=None):
+            try:
+                spans = tagger.tag([text])[0]
+            except Exception as exc:  # one bad document never stops the run
+                failures.append(f"{source}: {doc_id}: tagging failed ({type(exc).__name__}: {exc})")
+                continue
+            record = document_record(doc_id, source, text, sentence_bounds(text), spans)
+            if sink:
+                sink.write(dumps(record) + "\n")
+                sink.flush()
+            else:
+                records.append(record)
+    finally:
+        if sink:
+            sink.close()
+    if not resumable:
+        if args.format == "jsonl":
+            rendered = "".join(dumps(r) + "\n" for r in records)
+        elif args.format == "conll":
+            rendered = "\n".join(to_conll(r) for r in records)
+        elif args.format == "labelstudio":
+            rendered = json.dumps([to_label_studio_task(r, model_version) for r in records], ensure_ascii=False, indent=1)
+        else:
+            rendered = to_html(records, title=f"gazette-ner · {model_version}")
+        if args.output:
+            write_text_atomic(args.output, rendered)
+        else:
+            sys.stdout.write(rendered)
+    for line in failures:
+        print(line, file=sys.stderr)
+    tagged = len(todo) - sum(1 for f in failures if "tagging failed" in f)
+    print(f"tagged {tagged} document(s), skipped {len(docs) - len(todo)} already done, {len(failures)} failed",
+          file=sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,101 @@
+"""The predict module: windows, offsets on awkward text, output formats, resume and bad inputs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+from annotation.labels import IOB2_TAGS
+from gazette_ner import main
+from models.predict import Tagger
+
+TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "models" / "bert-base-chinese-tokenizer"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny-ner")
+    tokenizer = AutoTokenizer.from_pretrained(TOKENIZER)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, id2label=dict(enumerate(IOB2_TAGS)),
+                        label2id={t: i for i, t in enumerate(IOB2_TAGS)})
+    torch.manual_seed(0)
+    BertForTokenClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+class RuleTagger(Tagger):
+    """Tags 市…局 as AGENCY from the tokens themselves, so window merging can be checked exactly."""
+
+    def _predict(self, windows):
+        out = []
+        for w in windows:
+            tokens = self.tokenizer.convert_ids_to_tokens(w.input_ids)
+            out.append([("B-AGENCY", 0.9) if t == "市" else ("I-AGENCY", 0.8) if t in ("环", "保", "局") else ("O", 0.99)
+                        for t in tokens])
+        return out
+
+
+def test_windows_hand_over_without_cutting_or_doubling(tiny_model):
+    text = "市环保局" + "".join(f"今天天气很好市环保局{i}号" for i in range(40))  # no punctuation at all
+    whole = RuleTagger.load(tiny_model, max_length=512).tag_segments([text])[0]
+    windowed = RuleTagger.load(tiny_model, max_length=24, stride=8).tag_segments([text])[0]
+    assert [(s.start, s.end, s.label) for s in windowed] == [(s.start, s.end, s.label) for s in whole]
+    assert len(whole) == 41 and all(s.text == "市环保局" for s in whole)
+
+
+@pytest.mark.parametrize("text", [
+    "请 市 环保局 负责",  # spaces inside the entity: the tokenizer skips them
+    "（牵头单位：市环保局；责任单位：县财政厅）",  # full-width punctuation
+    "😀市环保局🎉负责,𠀀字也在",  # emoji and a CJK Extension B character become [UNK]
+])
+def test_offsets_point_into_the_original_text(tiny_model, text):
+    spans = RuleTagger.load(tiny_model).tag([text])[0]
+    assert spans, text
+    for span in spans:
+        assert text[span.start:span.end] == span.text
+        assert span.text.replace(" ", "") == "市环保局"
+
+
+def test_real_model_output_is_well_formed(tiny_model):
+    texts = ["六盘水市环境保护局负责。2015年底前完成。", "", "没有标点的一段话" * 50]
+    results = Tagger.load(tiny_model, max_length=32, stride=8).tag(texts)
+    assert len(results) == 3 and results[1] == []
+    for text, spans in zip(texts, results):
+        ends = [s.end for s in spans]
+        assert all(a.end <= b.start for a, b in zip(spans, spans[1:])), "overlap"
+        assert all(text[s.start:s.end] == s.text and 0 < s.score <= 1 for s in spans), ends
+
+
+def test_cli_formats_resume_and_bad_input(tiny_model, tmp_path, capsys):
+    good = tmp_path / "notice.txt"
+    good.write_text("市环保局负责。2015年底前完成。", encoding="gb18030")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"id": "a", "text": "市财政局。"}\n{"id": "b", "text": "第二条。"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", str(good), str(empty), str(records), "--model", str(tiny_model), "-o", str(out)]) == 1
+    assert "empty.txt: empty file" in capsys.readouterr().err
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in written) == ["a", "b", "notice"]
+    notice = next(r for r in written if r["id"] == "notice")
+    assert notice["text"] == "市环保局负责。2015年底前完成。"
+    assert [(s["start"], s["end"]) for s in notice["sentences"]] == [(0, 7), (7, 17)]
+
+    # an interrupted run: one finished record and a torn line; the rerun skips "a" and repairs the file
+    out.write_text(json.dumps(written[0], ensure_ascii=False) + "\n" + '{"id": "b", "te', encoding="utf-8")
+    assert main(["predict", str(records), "--model", str(tiny_model), "-o", str(out)]) == 0
+    assert "skipped 1 already done" in capsys.readouterr().err
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == [written[0]["id"], "b"]
+
+    for fmt, check in (("conll", lambda s: "市\t" in s and "# id = a" in s),
+                       ("html", lambda s: s.startswith("<!doctype html>") and "财" in s and s.rstrip().endswith("</html>")),
+                       ("labelstudio", lambda s: json.loads(s)[0]["data"]["text"] == "市财政局。")):
+        target = tmp_path / f"out.{fmt}"
+        assert main(["predict", str(records), "--model", str(tiny_model), "--format", fmt, "-o", str(target)]) == 0
+        assert check(target.read_text(encoding="utf-8")), fmt
