@@ -5,7 +5,7 @@ import argparse
 
 from gazette_ner import register_modules
 
-TOOLS = ("annotation.rules", "annotation.compact", "annotation.validate", "annotation.agreement", "annotation.stats")
+TOOLS = ("annotation.rules", "annotation.compact", "annotation.merge", "annotation.validate", "annotation.agreement", "annotation.stats", "annotation.consistency")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

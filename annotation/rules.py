@@ -201,7 +201,9 @@ STANDARD_RE = re.compile(r"(?<![A-Za-z])(?:GB|GBZ|HJ|DB\d{0,2}|JGJ|CJJ|CJ)(?:\s?
 ISSUER_STOP_RE = re.compile(r"根据|按照|依据|依照|参照|执行|落实|贯彻|印发|转发|关于|通知|意见|文件|精神|要求|规定|的|和|及|与|是|以|为|经|见|按|据|由|将|对|于|在")
 TITLE_LEAD_RE = re.compile(r"为贯彻落实|为贯彻|为落实|贯彻落实|根据|按照|依据|依照|参照|执行|对照|结合|转发|现将")
 UNBRACKETED_TITLE_RE = re.compile(rf"[^。；;：:，,、\n《》()（）]{{4,80}}?{DOC_TYPES}{DOC_SUFFIX}$")
-HEADING_RE = re.compile(rf"^\s*(?:附件\d*|附表\d*)?[:：]?\s*(?P<title>[^\s:：|>].{{2,120}}?{DOC_TYPES}{DOC_SUFFIX})"
+# A heading line names a document only with a document-like type; 保障措施 or 工作制度 alone is a section.
+HEADING_TYPES = r"(?:通知|通报|方案|意见|办法|规定|规划|计划|要点|决定|细则|规则|条例|纲要|批复|通告|公告|决议|指引|(?:若干|政策)措施)"
+HEADING_RE = re.compile(rf"^\s*(?:附件\d*|附表\d*)?[:：]?\s*(?P<title>[^\s:：|>].{{4,120}}?{HEADING_TYPES}{DOC_SUFFIX})"
                         rf"\s*(?:[(（][^()（）]+[)）])?\s*$")
 
 
