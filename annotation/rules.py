@@ -50,9 +50,6 @@ class Gazetteer:
         self._starts = {c: sorted(v, reverse=True) for c, v in starts.items()}
         self._ends = {c: sorted(v, reverse=True) for c, v in ends.items()}
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.names
-
     def match_at(self, text: str, i: int) -> int:
         """Length of the longest name that starts at ``i`` (0 if none)."""
         for n in self._starts.get(text[i], ()) if i < len(text) else ():
@@ -94,7 +91,7 @@ AMBIGUOUS_SHORT = {"长治", "大同", "来宾", "白银", "新乡", "安康", "
 
 @lru_cache(maxsize=1)
 def lexicons() -> dict[str, Gazetteer]:
-    """Load every lexicon once: places, place prefixes, agency stems, indicator names."""
+    """Load every lexicon once: places, zone prefixes, agency stems, indicator names."""
     division_rows = []
     with (LEXICON_DIR / "divisions.tsv").open(encoding="utf-8") as handle:
         for line in handle:
@@ -104,37 +101,29 @@ def lexicons() -> dict[str, Gazetteer]:
     curated = _read_names(LEXICON_DIR / "places.txt")
     removed = {n[1:] for n in curated if n.startswith("-")}
     places = {n for n in curated if not n.startswith("-")}
-    prefixes = set(places)
     county_short = set()
     for name, level in division_rows:
         if name in removed:
             continue
         places.add(name)
-        prefixes.add(name)
         short = _strip_division_suffix(name, level)
         if short and len(short) >= 2 and short not in AMBIGUOUS_SHORT:
             # Province and prefecture short forms stand alone (贵州, 衡阳); county short forms
             # only open a zone or body name (钟山经济开发区, 沅江分局).
-            if level in ("province", "prefecture"):
-                places.add(short)
-                prefixes.add(short)
-            else:
-                county_short.add(short)
+            (places if level in ("province", "prefecture") else county_short).add(short)
     agencies = set(_read_names(LEXICON_DIR / "agencies_curated.txt"))
     if MINED_AGENCIES.exists():
         agencies.update(_read_names(MINED_AGENCIES))
     place_gaz = Gazetteer(places)
-    prefix_gaz = Gazetteer(prefixes | places)
     stems = set(WEAK_STEMS)
     for name in agencies:
         stems.add(name)
-        stem = name[_prefix_length(name, prefix_gaz):]
+        stem = name[_prefix_length(name, place_gaz):]
         if len(stem) >= 3 and stem[0] not in "委" and stem not in GENERIC_STEMS:
             stems.add(stem)
     return {
         "places": place_gaz,
-        "prefixes": prefix_gaz,
-        "zone_prefixes": Gazetteer(prefixes | places | county_short),
+        "zone_prefixes": Gazetteer(places | county_short),
         "agency_stems": Gazetteer(stems),
         "indicators": Gazetteer(_read_names(LEXICON_DIR / "indicators.txt")),
     }
@@ -205,6 +194,9 @@ UNBRACKETED_TITLE_RE = re.compile(rf"[^。；;：:，,、\n《》()（）]{{4,80
 HEADING_TYPES = r"(?:通知|通报|方案|意见|办法|规定|规划|计划|要点|决定|细则|规则|条例|纲要|批复|通告|公告|决议|指引|(?:若干|政策)措施)"
 HEADING_RE = re.compile(rf"^\s*(?:附件\d*|附表\d*)?[:：]?\s*(?P<title>[^\s:：|>].{{4,120}}?{HEADING_TYPES}{DOC_SUFFIX})"
                         rf"\s*(?:[(（][^()（）]+[)）])?\s*$")
+
+
+SECTION_MARKER_RE = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十\d]+[)）、.．]|第[一二三四五六七八九十]+[章条节])")
 
 
 def _trim_issuer(m: re.Match) -> int:
@@ -293,7 +285,7 @@ def unbracketed_titles(text: str, numbers: list[tuple[int, int]]) -> list[tuple[
 def heading_title(text: str) -> list[tuple[int, int]]:
     """A document's own heading line is one POLICY span, its trailing (文号) aside (rules 12 and 26)."""
     m = HEADING_RE.match(text)
-    if not m or re.search(r"[:：|>]", m.group("title")) or re.match(r"^\s*(?:[(（]?[一二三四五六七八九十\d]+[)）、.．]|第[一二三四五六七八九十]+[章条节])", text):
+    if not m or re.search(r"[:：|>]", m.group("title")) or SECTION_MARKER_RE.match(text):
         return []
     return [m.span("title")]
 
@@ -332,7 +324,7 @@ DATE_RE = re.compile(
     rf"|{_RELATIVE}{_SUFFIX}|{_SEASON}(?:期间|前后|前|后)?|{_DURATION}"
 )
 ISSUE_NUMBER_RE = re.compile(r"第\s?\d+\s?[号期]")
-FREQUENCY_BEFORE = set("每逐隔")
+FREQUENCY_BEFORE = set("每逐")
 
 
 def dates(text: str) -> list[tuple[int, int]]:
@@ -342,7 +334,7 @@ def dates(text: str) -> list[tuple[int, int]]:
         s, e = m.span()
         if s > 0 and text[s - 1] in FREQUENCY_BEFORE:
             continue
-        if s > 0 and (text[s - 1].isdigit() or text[s - 1] in "第.") or e < len(text) and text[e].isdigit():
+        if s > 0 and (text[s - 1].isdigit() or text[s - 1] in "第."):
             continue
         if ISSUE_NUMBER_RE.match(text, e):  # 2019年第3号 is an issue number
             continue
@@ -382,7 +374,7 @@ AMOUNT_AR_RE = re.compile(
     rf"|(?<![A-Za-z0-9.:：])\d+(?:\.\d+)?(?:[:：]\d+(?:\.\d+)?)+(?![\d:：])"
 )
 _CN = "[零〇一二两三四五六七八九十百千万亿]+"
-_CN_UNITS = ("个百分点 百分点 亿元 万元 元 万吨 吨 万亩 亩 公里 平方米 米 个 条 项 家 名 户 次 所 座 台 辆 位 种 "
+_CN_UNITS = ("个百分点 百分点 亿元 万元 万吨 吨 万亩 亩 公里 平方米 米 个 条 项 家 名 户 次 所 座 台 辆 位 种 "
              "支 套 层 成 倍 人 两级").split()
 AMOUNT_CN_RE = re.compile(
     rf"(?P<frac>(?P<den>[一二三四五六七八九十百]+)分之(?P<num>[一二三四五六七八九十百零]+)|百分之[\d.]+|一半){_QUAL}"
@@ -431,7 +423,7 @@ def _merge_bounds(spans: list[tuple[int, int]], text: str) -> list[tuple[int, in
 MASKED_PLACE_RE = re.compile(r"XX(?:自治区|自治州|街道|社区|省|市|县|区|镇|乡|村|岛)")
 ZONE_RE = re.compile(r"(?:经济技术开发区|高新技术产业开发区|经济开发区|高新区|开发区|工业园区|新区)")
 ADDRESS_RE = re.compile(rf"[{HAN}]{{1,6}}?(?:路|街|大道|大街|巷)\d+号")
-PLACE_FOLLOW_EXCLUDED = ("特色", "式", "梦", "化")
+PLACE_FOLLOW_EXCLUDED = ("式", "梦", "化")
 
 
 def places(text: str) -> list[tuple[int, int]]:
@@ -441,8 +433,8 @@ def places(text: str) -> list[tuple[int, int]]:
     for s, e in lex["places"].finditer(text):
         if e - s == 2 and text[s:e][-1] in "县区市" and s > 0 and re.match(f"[{HAN}]", text[s - 1]):
             continue  # 2-character county names (盘县) only after a boundary: 模范县, 示范县
-        if text.startswith(PLACE_FOLLOW_EXCLUDED, e):
-            continue
+        if text.startswith(PLACE_FOLLOW_EXCLUDED, e) or text[s:e] == "中国" and text.startswith("特色", e):
+            continue  # 中国特色社会主义, 中国梦: part of a slogan or theory name (rule 13)
         spans.append((s, e))
     spans += [m.span() for m in MASKED_PLACE_RE.finditer(text)]
     # A zone after a place prefix (瓯海经济开发区, 本溪高新区) is a place.
@@ -482,7 +474,6 @@ _STOP_BODY = "的在对由向将要与及或等各为是把按从到了于以并
 _STOP_BODY_RE = re.escape(_STOP_BODY)
 BODILESS_HEADS = ("人民政府办公室", "人民政府办公厅", "人民政府", "政府办公室", "政府办公厅", "政府", "管理委员会", "管委会",
                   "党工委", "党委", "人大常委会", "人大", "政协", "人民法院", "人民检察院", "纪委监委", "街道办事处", "办事处")
-NAMED_HEADS = ("领导小组办公室", "委员会办公室", "工作专班", "指挥部办公室")
 GENERIC_STEMS = {"银行", "公司", "集团", "分局", "分行", "支行", "分公司", "办公室", "委员会"}
 CENTRAL_NEXT_OK = set("和与及、的关有赋指对现要部决精")
 COMPANY_LEAD_RE = re.compile(r"^(?:增加|隶属于?|支持|鼓励|引导|推动|督促|要求|指导|协调|依托|通过|由|对|与|和|向|将|把|在|为)")
@@ -538,7 +529,7 @@ def _extend_left(text: str, s: int, prefix_gaz: Gazetteer) -> int:
 def agencies(text: str) -> list[tuple[int, int]]:
     """Named bodies: mined and curated names, prefix + head patterns, coordinated ellipsis (rules 1, 3, 10, 16, 17, 21, 22)."""
     lex = lexicons()
-    prefix_gaz, stems = lex["prefixes"], lex["agency_stems"]
+    prefix_gaz, stems = lex["places"], lex["agency_stems"]
     spans = [m.span() for m in ELLIPSIS_RE.finditer(text)]
     spans += [m.span() for m in BANK_RE.finditer(text)]
     spans += [m.span() for m in CARRIER_RE.finditer(text)]
@@ -563,7 +554,7 @@ def agencies(text: str) -> list[tuple[int, int]]:
             continue  # 中央财政, 中央预算内投资, 中央经济工作会议 (rule 27) name no acting body
         spans.append((start, e))
     # Prefix + free body + strong head: XX镇人民政府, 沅江市打好…工作专班, 钟山经济开发区管委会.
-    anchors = {e for _, e in lex["prefixes"].finditer(text)}
+    anchors = {e for _, e in lex["places"].finditer(text)}
     anchors |= {m.end() for m in MASKED_PLACE_RE.finditer(text)}
     anchors |= {i + 1 for i, ch in enumerate(text) if ch in LEVEL_CHARS and _level_char_ok(text, i, prefix_gaz)}
     for p in anchors:
@@ -576,7 +567,7 @@ def agencies(text: str) -> list[tuple[int, int]]:
         body = text[p:m.end()]
         if any(c in _STOP_BODY for c in body[:-2]) or (body[:1] in LEVEL_CHARS and text[p - 1] in LEVEL_CHARS):
             continue
-        if body not in BODILESS_HEADS and body.endswith(BODILESS_HEADS) and not body.endswith(NAMED_HEADS):
+        if body not in BODILESS_HEADS and body.endswith(BODILESS_HEADS):
             continue  # a government or court takes its name from the place alone: not 市长…主持召开市政府
         spans.append((_extend_left(text, p, prefix_gaz), m.end()))
     spans = [(s, e) for s, e in spans if not text.startswith(("市直", "县直", "区直"), s)]
@@ -623,21 +614,24 @@ INDICATOR_HEAD_RE = re.compile("|".join(sorted(INDICATOR_HEADS, key=len, reverse
 NOT_INDICATOR = ("效率", "利率", "频率", "概率", "比率", "汇率", "税率", "功率", "费率", "坡率")
 # Left-trimming: verbs, scope and place words before the statistic's own name (rule 6).
 INDICATOR_CUT_RE = re.compile(
-    r"全市|全省|全国|全县|全区|本市|我市|市本级|市中心城区|中心城区|主要道路|各相关市|相关市|其中|实现|完成|确保|力争|争取|做到|"
+    r"全市|全省|全国|全县|全区|本市|我市|市本级|市中心城区|中心城区|主要道路|各相关市|相关市|各单位|其中|实现|完成|确保|力争|争取|做到|"
     r"不超过|超过|不低于|低于|不高于|高于|增长|下降|以上|以下|"
     r"提高|提升|降低|减少|增加|扩大|加大|推动|推进|促进|保持|控制|达到|按照|全面|努力|进一步|逐步|逐年|大幅|明显|切实|重点|"
     r"使|让|将|把|对(?![象外接口比])|在(?![线建])|以(?![上下内])|按(?!揭)|并|且|的|与|及|和|或|为|是|有(?!效|机|色)|了|等|"
-    r"其(?!他)|每|^占|^[市县省区](?!场)"
+    r"其(?!他)|每"
 )
 QUANTIFIED_RE = re.compile(r"(?:达到|达|为|保持在|稳定在|控制在|提高到|提升到|降到|降至)?(?:[ⅠⅡⅢⅣⅤIV]+类|[一二三四五]类|国家[一二三]级标准|优良)"
                            r"|(?:排名|排位|位居|位列|居)(?:第|前)")
 INDICATOR_MAX_MODIFIER = 12
 
 
-def indicators(text: str, barriers: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Metric names that the sentence quantifies (rules 6, 20, 24): a lexicon name, or a head with its own modifiers."""
+def indicators(text: str, barriers: list[tuple[int, int]], amount_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Metric names that the sentence quantifies (rules 6, 20, 24): a lexicon name, or a head with its own modifiers.
+
+    ``barriers`` (dates, amounts, places, agencies) bound a name on the left; ``amount_spans`` are its possible values.
+    """
     lex = lexicons()
-    amount_starts = sorted(s for s, _ in barriers)
+    amount_starts = sorted(s for s, _ in amount_spans)
     barrier_ends = {e for _, e in barriers}
     covered = [False] * (len(text) + 1)
     for s, e in barriers:
@@ -676,6 +670,8 @@ def indicators(text: str, barriers: list[tuple[int, int]]) -> list[tuple[int, in
             last = cut
         if last:
             s = last.end()
+        if s < h and (text[s] == "占" or text[s] in "市县省区" and text[s + 1:s + 2] not in ("场", "级")):
+            s += 1  # 占GDP比重, 市规模以上工业增加值: the share verb and the scope level stay outside
         while s < h and not re.match(rf"[{HAN}A-Za-z(（]", text[s]):
             s += 1
         if e in lexicon_ends and h - s >= INDICATOR_MAX_MODIFIER:
@@ -716,7 +712,7 @@ def annotate(text: str, heading: bool = False) -> list[Span]:
         "AGENCY": agencies(text),
     }
     barriers = [se for label in ("DATE", "AMOUNT", "LOCATION", "AGENCY") for se in found[label]]
-    found["INDICATOR"] = indicators(text, barriers)
+    found["INDICATOR"] = indicators(text, barriers, found["AMOUNT"])
     for label, spans in found.items():
         for s, e in spans:
             if _inside(quoted, s, e) and (s, e) not in five_year:

@@ -38,7 +38,7 @@ def read_text_documents(path: Path, limit: int | None = None) -> list[TextDocume
     for lineno, record in enumerate(read_jsonl(path), 1):
         if not isinstance(record.get("text"), str) or "id" not in record:
             raise RecordError(f"{path}:{lineno}: record lacks a string 'text' or an 'id'")
-        documents.append(TextDocument(str(record["id"]), path.name, record["text"]))
+        documents.append(TextDocument(str(record["id"]), f"{path.parent.name}/{path.name}", record["text"]))
         if limit is not None and len(documents) >= limit:
             break
     return documents

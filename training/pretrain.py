@@ -21,7 +21,7 @@ from transformers import AutoTokenizer, BertConfig, Trainer, TrainingArguments, 
 from transformers.trainer_utils import get_last_checkpoint
 
 from corpus.jsonl import RecordError, write_text_atomic
-from training.config import ConfigError, PretrainConfig, dump_config, load_config
+from training.config import REPO_ROOT, ConfigError, PretrainConfig, dump_config, load_config
 from training.data import PretrainCorpus, TextDocument, build_collator, build_corpus, read_text_documents, train_split_documents
 from training.modeling import MaskedPositionsBertForMaskedLM, plain_masked_lm
 
@@ -86,6 +86,7 @@ def model_card(config: PretrainConfig, stats: dict, metrics: dict, steps: int, p
     """README.md of the released model: what it is, what it saw, how well it predicts masked text."""
     m, t, d = config.model, config.training, config.data
     loss = metrics["eval_loss"]
+    where = t.release_dir.relative_to(REPO_ROOT) if t.release_dir.is_relative_to(REPO_ROOT) else t.release_dir.name
     rows = "\n".join(f"| {key} | {value} |" for key, value in stats.items())
     return f"""---
 language: zh
@@ -129,8 +130,8 @@ Held-out masked-LM loss (masks drawn once with the seed, same positions at every
 
 ```python
 from transformers import AutoModelForTokenClassification, AutoTokenizer
-tokenizer = AutoTokenizer.from_pretrained("{t.release_dir.name}")
-model = AutoModelForTokenClassification.from_pretrained("{t.release_dir.name}", num_labels=13, dtype="float32")
+tokenizer = AutoTokenizer.from_pretrained("{where}")
+model = AutoModelForTokenClassification.from_pretrained("{where}", num_labels=13, dtype="float32")
 ```
 
 Made with `gazette-ner pretrain --config <config>`; the resolved config is `pretrain_config.yaml`.
