@@ -138,6 +138,70 @@ class PretrainConfig(Section):
         return self
 
 
+class FinetuneTraining(Section):
+    output_dir: RepoPath = Path("runs/ner")  # checkpoints and TensorBoard logs
+    model_dir: RepoPath | None = None  # the trained tagger; default <output_dir>/final
+    num_train_epochs: float = Field(20, gt=0)
+    max_steps: int = -1  # > 0 overrides num_train_epochs (smoke runs)
+    per_device_train_batch_size: int = Field(32, ge=1)
+    per_device_eval_batch_size: int = Field(64, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    lr_scheduler_type: str = "linear"
+    max_grad_norm: float = Field(1.0, gt=0)
+    seed: int = 42
+    eval_strategy: Literal["epoch", "steps"] = "epoch"
+    eval_steps: int | None = Field(None, ge=1)  # with eval_strategy: steps
+    logging_steps: int = Field(10, ge=1)
+    early_stopping_patience: int = Field(5, ge=1)  # evaluations without a better dev entity F1
+    save_total_limit: int = Field(2, ge=1)
+    precision: Precision = "auto"
+    dataloader_num_workers: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "FinetuneTraining":
+        if self.model_dir is None:
+            self.model_dir = self.output_dir / "final"
+        if self.eval_strategy == "steps" and self.eval_steps is None:
+            raise ValueError("eval_steps: required when eval_strategy is steps")
+        return self
+
+
+class FinetuneConfig(Section):
+    """configs/ner-*.yaml"""
+
+    name: str = "gazette-ner"
+    # A local model folder (relative to the repository root), a Hub id such as bert-base-chinese,
+    # or "random" for a freshly initialised BERT of shape ``random_model`` (tests, baselines).
+    base_model: str
+    tokenizer: ExistingPath | None = None  # default: the base model's own tokenizer
+    random_model: BertSize = Field(default_factory=BertSize)
+    dataset: RepoPath = Path("data/gazette-ner")  # built by `gazette-ner dataset build`
+    train_splits: list[str] = Field(default_factory=lambda: ["train"], min_length=1)
+    eval_split: str = "dev"
+    max_length: int = Field(128, ge=8, le=512)
+    stride: int = Field(32, ge=0)
+    crf: bool = False
+    classifier_dropout: float | None = Field(None, ge=0, lt=1)
+    training: FinetuneTraining = Field(default_factory=FinetuneTraining)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FinetuneConfig":
+        if self.stride >= self.max_length - 2:
+            raise ValueError(f"stride: {self.stride} must be smaller than max_length - 2 ({self.max_length - 2})")
+        if self.base_model == "random" and self.tokenizer is None:
+            raise ValueError("tokenizer: required when base_model is random")
+        return self
+
+    @property
+    def base_path(self) -> str:
+        """What ``from_pretrained`` gets: the local folder if it exists, else the Hub id as written."""
+        local = resolve_path(Path(self.base_model))
+        return str(local) if local.exists() else self.base_model
+
+
 C = TypeVar("C", bound=BaseModel)
 
 

@@ -1,5 +1,8 @@
 """Model classes used for training and loaded again by models/ for prediction.
 
+``BertCrfForTokenClassification`` adds an IOB2-constrained CRF on top of BERT's emissions; use
+``load_token_classifier`` to load any fine-tuned tagger with the class it was trained as.
+
 ``MaskedPositionsBertForMaskedLM`` is BertForMaskedLM with one change: the 21k-way decoder
 runs only at the ~15% masked positions, which saves most of the memory and time of the
 output layer. Its weights are exactly BertForMaskedLM's, so checkpoints load with
@@ -7,10 +10,21 @@ output layer. Its weights are exactly BertForMaskedLM's, so checkpoints load wit
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
-from transformers import BertConfig, BertForMaskedLM
+from transformers import (
+    AutoConfig,
+    AutoModelForTokenClassification,
+    BertConfig,
+    BertForMaskedLM,
+    BertForTokenClassification,
+    BertModel,
+    BertPreTrainedModel,
+)
 from transformers.modeling_outputs import MaskedLMOutput
+from transformers.utils import ModelOutput
 
 
 class MaskedPositionsBertForMaskedLM(BertForMaskedLM):
@@ -60,3 +74,126 @@ def plain_masked_lm(model: BertForMaskedLM) -> BertForMaskedLM:
     plain = BertForMaskedLM(BertConfig.from_dict(model.config.to_dict()))
     plain.load_state_dict(model.state_dict())
     return plain
+
+
+def iob2_transition_mask(tags: list[str]) -> torch.Tensor:
+    """allowed[i, j]: tag j may follow tag i under IOB2 (I-X only after B-X or I-X)."""
+    allowed = torch.ones(len(tags), len(tags), dtype=torch.bool)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            for i, previous in enumerate(tags):
+                allowed[i, j] = previous[2:] == tag[2:] and previous[:2] in ("B-", "I-")
+    return allowed
+
+
+class IOB2CRF(nn.Module):
+    """Linear-chain CRF whose invalid IOB2 transitions are fixed at -1e4, so decoding never
+    yields an I- tag that does not continue its entity. Sequences start at the [CLS] token,
+    which is held at O, so the first real token cannot be I- either."""
+
+    def __init__(self, tags: list[str]):
+        super().__init__()
+        self.tags = list(tags)
+        self.outside = self.tags.index("O")
+        self.transitions = nn.Parameter(torch.zeros(len(tags), len(tags)))
+
+    def _scores(self) -> torch.Tensor:
+        allowed = iob2_transition_mask(self.tags).to(self.transitions.device)
+        return self.transitions.masked_fill(~allowed, -1e4)
+
+    def _first(self, emissions: torch.Tensor) -> torch.Tensor:
+        """Scores at position 0, the [CLS] token: only O may start a path."""
+        start = torch.full_like(emissions[:, 0], -1e4)
+        start[:, self.outside] = 0
+        return emissions[:, 0] + start
+
+    def neg_log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood over the batch; ``mask`` is left-aligned (real tokens first)."""
+        emissions, mask = emissions.float(), mask.bool()
+        trans = self._scores()
+        batch = torch.arange(emissions.size(0), device=emissions.device)
+        first = self._first(emissions)
+        gold = first[batch, tags[:, 0]]
+        alpha = first
+        for t in range(1, emissions.size(1)):
+            step = mask[:, t]
+            gold = gold + (trans[tags[:, t - 1], tags[:, t]] + emissions[batch, t, tags[:, t]]) * step
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans + emissions[:, t].unsqueeze(1), dim=1)
+            alpha = torch.where(step.unsqueeze(1), nxt, alpha)
+        return (torch.logsumexp(alpha, dim=1) - gold).mean()
+
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Viterbi paths, shape (batch, seq); positions outside ``mask`` hold 0 (O)."""
+        emissions, mask = emissions.float(), mask.bool()
+        trans = self._scores()
+        score = self._first(emissions)
+        history = []
+        for t in range(1, emissions.size(1)):
+            best, index = (score.unsqueeze(2) + trans).max(dim=1)
+            history.append(index)
+            score = torch.where(mask[:, t].unsqueeze(1), best + emissions[:, t], score)
+        lengths = mask.sum(1)
+        paths = torch.zeros_like(mask, dtype=torch.long)
+        last = score.argmax(1)
+        for b in range(emissions.size(0)):
+            tag = int(last[b])
+            paths[b, lengths[b] - 1] = tag
+            for t in range(int(lengths[b]) - 1, 0, -1):
+                tag = int(history[t - 1][b, tag])
+                paths[b, t - 1] = tag
+        return paths
+
+
+@dataclass
+class CrfTokenClassifierOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None  # emissions
+    tags: torch.Tensor | None = None  # Viterbi path per token, in eval mode
+
+
+class BertCrfForTokenClassification(BertPreTrainedModel):
+    """BERT + linear emissions + IOB2-constrained CRF. ``config.use_crf`` marks its checkpoints;
+    ``load_token_classifier`` picks this class for them."""
+
+    accepts_loss_kwargs = False
+
+    def __init__(self, config: BertConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.bert = BertModel(config, add_pooling_layer=False)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.crf = IOB2CRF([config.id2label[i] for i in range(config.num_labels)])
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, IOB2CRF):
+            nn.init.zeros_(module.transitions)
+        else:
+            super()._init_weights(module)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs,
+    ) -> CrfTokenClassifierOutput:
+        hidden = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        emissions = self.classifier(self.dropout(hidden))
+        mask = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
+        loss = None
+        if labels is not None:
+            # special tokens carry IGNORE; the CRF scores them as O so that every path is contiguous
+            loss = self.crf.neg_log_likelihood(emissions, labels.clamp(min=0), mask)
+        tags = None if self.training else self.crf.decode(emissions, mask)
+        return CrfTokenClassifierOutput(loss=loss, logits=emissions, tags=tags)
+
+
+def load_token_classifier(path: str, **kwargs) -> BertForTokenClassification | BertCrfForTokenClassification:
+    """Load a fine-tuned tagger with the class it was trained as (CRF or softmax), in float32."""
+    config = AutoConfig.from_pretrained(path)
+    cls = BertCrfForTokenClassification if getattr(config, "use_crf", False) else AutoModelForTokenClassification
+    return cls.from_pretrained(path, dtype=torch.float32, **kwargs)

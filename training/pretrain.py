@@ -193,13 +193,6 @@ def pretrain(config: PretrainConfig) -> dict:
     return metrics
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, type=Path, help="YAML config, e.g. configs/pretrain-small.yaml")
-    parser.add_argument("--max-steps", type=int, help="override training.max_steps")
-    parser.add_argument("--output-dir", type=Path, help="override training.output_dir (release goes to DIR/final)")
-    parser.add_argument("--release-dir", type=Path, help="override training.release_dir")
-
-
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # paths given on the command line are relative to the working directory, not the repository
@@ -221,17 +214,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("pretrain", help="masked-LM pretraining of a small Chinese BERT")
-    add_arguments(parser)
-    parser.set_defaults(func=run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.pretrain", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from training.cli import main_for
+
+    sys.exit(main_for("pretrain"))
