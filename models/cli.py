@@ -20,7 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=256, help="model window in tokens")
     parser.add_argument("--stride", type=int, default=64, help="tokens shared by consecutive windows")
+    parser.add_argument("--tables", type=Path, default=None, help="also write responsibility and target tables here")
     parser.set_defaults(func=_predict)
+
+    tables = subparsers.add_parser("tables", help="responsibility and target tables from sentence records with spans")
+    tables.add_argument("input", type=Path, help="gold or prediction JSONL of {id, text, spans}")
+    tables.add_argument("-o", "--out-dir", type=Path, required=True)
+    tables.set_defaults(func=_tables)
 
 
 def _documents(inputs: list[str]) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -71,8 +77,9 @@ def _finished_ids(path: Path) -> set[str]:
 
 def _predict(args: argparse.Namespace) -> int:
     from corpus.jsonl import dumps, write_text_atomic
-    from models.formats import document_record, to_conll, to_html, to_label_studio_task
+    from models.formats import document_record, to_conll, to_html, to_label_studio_task, write_tables
     from models.predict import Tagger, sentence_bounds
+    from models.tables import sentence_records, tables_from_records
 
     docs, failures = _documents(args.inputs)
     resumable = args.format == "jsonl" and args.output is not None
@@ -85,6 +92,7 @@ def _predict(args: argparse.Namespace) -> int:
         return 1
     model_version = Path(str(args.model or tagger.model.name_or_path)).name
     records = []
+    table_rows: list[dict] = []
     sink = args.output.open("a", encoding="utf-8") if resumable else None
     try:
         for doc_id, source, text in tqdm(todo, desc="predict", unit="doc", disable=None):
@@ -94,6 +102,8 @@ def _predict(args: argparse.Namespace) -> int:
                 failures.append(f"{source}: {doc_id}: tagging failed ({type(exc).__name__}: {exc})")
                 continue
             record = document_record(doc_id, source, text, sentence_bounds(text), spans)
+            if args.tables:
+                table_rows.extend(sentence_records(record))
             if sink:
                 sink.write(dumps(record) + "\n")
                 sink.flush()
@@ -115,9 +125,29 @@ def _predict(args: argparse.Namespace) -> int:
             write_text_atomic(args.output, rendered)
         else:
             sys.stdout.write(rendered)
+    if args.tables:
+        for path in write_tables(args.tables, *tables_from_records(table_rows)):
+            print(f"wrote {path}", file=sys.stderr)
     for line in failures:
         print(line, file=sys.stderr)
     tagged = len(todo) - sum(1 for f in failures if "tagging failed" in f)
     print(f"tagged {tagged} document(s), skipped {len(docs) - len(todo)} already done, {len(failures)} failed",
           file=sys.stderr)
     return 1 if failures else 0
+
+
+def _tables(args: argparse.Namespace) -> int:
+    from corpus.jsonl import RecordError, read_jsonl
+    from models.formats import write_tables
+    from models.tables import tables_from_records
+
+    try:
+        records = list(read_jsonl(args.input))
+    except (RecordError, OSError) as exc:
+        print(str(exc) if isinstance(exc, RecordError) else f"{args.input}: {exc}", file=sys.stderr)
+        return 1
+    duties, goals = tables_from_records(records)
+    for path in write_tables(args.out_dir, duties, goals):
+        print(f"wrote {path}")
+    print(f"{len(duties)} responsibility clauses, {len(goals)} targets from {len(records)} sentences")
+    return 0

@@ -68,3 +68,28 @@ body{{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microso
 .src{{color:#666}}
 </style></head><body><h1>{html.escape(title)}</h1><p>{legend}</p>{"".join(parts)}</body></html>
 """
+
+
+def write_tables(out_dir, duties: list, goals: list) -> list:
+    """responsibilities.{csv,json} and targets.{csv,json}; list cells joined with '；' in the CSV."""
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    from corpus.jsonl import write_text_atomic
+
+    written = []
+    for name, rows in (("responsibilities", [d.to_json() for d in duties]), ("targets", [g.to_json() for g in goals])):
+        fields = list(rows[0]) if rows else []
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "；".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        for suffix, text in ((".csv", "\ufeff" + buffer.getvalue()),
+                             (".json", json.dumps(rows, ensure_ascii=False, indent=1) + "\n")):
+            path = Path(out_dir) / f"{name}{suffix}"
+            write_text_atomic(path, text)
+            written.append(path)
+    return written
