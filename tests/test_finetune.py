@@ -22,7 +22,7 @@ from training.alignment import IGNORE, encode_windows, merge_windows
 from training.config import REPO_ROOT, FinetuneConfig, load_config
 from training.dataset import build_dataset
 from training.finetune import encode_rows, entity_scores, finetune
-from training.modeling import BertCrfForTokenClassification, IOB2CRF, load_token_classifier
+from training.modeling import IOB2CRF, BertCrfForTokenClassification, load_token_classifier
 
 TOKENIZER = REPO_ROOT.parent / "shared" / "models" / "bert-base-chinese-tokenizer"
 TINY_CONFIG = REPO_ROOT / "configs" / "ner-tiny-test.yaml"
@@ -77,8 +77,9 @@ def gold_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dataset_dir(gold_dir, tmp_path_factory) -> Path:
     silver = tmp_path_factory.mktemp("silver")
-    write_jsonl(silver / "rules.jsonl", [{**gold_record("004-d05", 9, "市科工局 |", [("市科工局", "AGENCY")]),
-                                          "source": "rules", "annotator": "annotation.rules"}])
+    silver_records = [gold_record("004-d05", 9, "市科工局 |", [("市科工局", "AGENCY")]),
+                      gold_record("002-d01", 9, "本溪市人民政府", [("本溪市人民政府", "AGENCY")])]  # a dev document
+    write_jsonl(silver / "rules.jsonl", [{**r, "source": "rules", "annotator": "annotation.rules"} for r in silver_records])
     dataset, card = build_dataset(gold_dir, silver)
     target = tmp_path_factory.mktemp("dataset") / "gazette-ner"
     dataset.save_to_disk(str(target))
@@ -112,6 +113,8 @@ def test_dataset_has_characters_tags_and_provenance(dataset_dir):
     assert "| sentences | 5 | 3 | 1 | 1 |" in card
     assert "| AGENCY | 10 | 2 | 1 | 1 |" in card
     assert "annotation.rules: 1" in card and "test-annotator: 5" in card
+    assert dataset["silver"]["doc_id"] == ["004-d05"]  # silver of a dev document is left out
+    assert "(1 sentences)" in card
 
 
 def test_dataset_build_names_file_and_line_of_a_bad_record(gold_dir, tmp_path):
@@ -178,6 +181,9 @@ def test_long_sentence_windows_overlap_and_merge_back(tokenizer):
         assert left.input_ids[-7:-1] == right.input_ids[1:7]
     token_tags = [[IOB2_TAGS[i] if i != IGNORE else "O" for i in w.labels] for w in windows]
     assert merge_windows([len(text)], windows, token_tags) == [tags]
+    starts_inside = [tags[w.offsets[1][0]].startswith("I-") for w in windows]
+    assert any(starts_inside)  # some windows start inside an entity, and label it B- there
+    assert all(token_tags[k][1].startswith("B-") for k, inside in enumerate(starts_inside) if inside)
 
 
 def test_entity_scores_are_strict_iob2():
@@ -260,7 +266,7 @@ def test_train_command_runs_in_two_processes(dataset_dir, tokenizer, tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [str(torchrun), "--nproc_per_node", "2", "--master_port", "0", "-m", "training.finetune",
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "training.finetune",
          "--config", str(config_path), "--output-dir", str(tmp_path / "run")],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )

@@ -7,6 +7,8 @@ full-width punctuation never shift a label. Going back, a token's label covers i
 a character without a token (a space) is O unless it sits inside one entity, where it continues it.
 A sentence longer than the window is cut into windows that overlap by ``stride`` tokens; each
 overlap is decided by the window whose centre is nearer (the hand-over is the overlap's middle).
+A window that starts inside an entity labels its first token B-, so every window's labels are
+valid IOB2 (a CRF could not score them otherwise).
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 
 from transformers import PreTrainedTokenizerFast
 
+from annotation.labels import IOB2_TAGS
 from corpus.normalise import normalise_for_model
 
 IGNORE = -100  # label of special and padding tokens, skipped by the loss
+TAG_ID = {tag: i for i, tag in enumerate(IOB2_TAGS)}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,20 @@ def _owned_ranges(windows_offsets: list[list[tuple[int, int]]], length: int) -> 
         extents.append((real[0][0], real[-1][1]) if real else (0, 0))
     cuts = [0] + [(extents[k + 1][0] + extents[k][1]) // 2 for k in range(len(extents) - 1)] + [length]
     return [(cuts[k], cuts[k + 1]) for k in range(len(extents))]
+
+
+def valid_iob2(labels: list[int]) -> list[int]:
+    """Token labels with every I-X that does not continue an X entity turned into B-X."""
+    fixed, previous = [], "O"
+    for label in labels:
+        if label != IGNORE:
+            tag = IOB2_TAGS[label]
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                tag = "B-" + tag[2:]
+                label = TAG_ID[tag]
+            previous = tag
+        fixed.append(label)
+    return fixed
 
 
 def encode_windows(
@@ -68,7 +86,7 @@ def encode_windows(
             labels = None
             if char_labels is not None:
                 tags = char_labels[sentence]
-                labels = [tags[a] if b > a else IGNORE for a, b in offsets]
+                labels = valid_iob2([tags[a] if b > a else IGNORE for a, b in offsets])
             windows.append(Window(sentence, encoded["input_ids"][row], offsets, span, labels))
     return windows
 

@@ -38,8 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dataset = subparsers.add_parser("dataset", help="build the Hugging Face dataset from gold and silver files")
     actions = dataset.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="annotation/gold/{train,dev,test}.jsonl (+ silver) -> DatasetDict on disk")
-    build.add_argument("--gold", type=Path, default=REPO_ROOT / "annotation" / "gold", help="folder with train/dev/test.jsonl")
-    build.add_argument("--silver", type=Path, default=REPO_ROOT / "annotation" / "silver", help="folder of silver *.jsonl")
+    build.add_argument("--gold", type=Path, default=REPO_ROOT / "annotation" / "gold",
+                       help="folder with train/dev/test.jsonl")
+    build.add_argument("--silver", type=Path, default=REPO_ROOT / "annotation" / "silver",
+                       help="folder of silver *.jsonl")
     build.add_argument("--no-silver", dest="silver", action="store_const", const=None, help="leave silver data out")
     build.add_argument("--output", type=Path, default=REPO_ROOT / "data" / "gazette-ner", help="dataset folder")
     build.set_defaults(func=_lazy("training.dataset"))

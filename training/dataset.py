@@ -19,7 +19,10 @@ from corpus.jsonl import RecordError, read_jsonl, write_text_atomic
 from training.config import REPO_ROOT
 
 GOLD_SPLITS = ("train", "dev", "test")
-DEFAULT_OUTPUT = "data/gazette-ner"
+SILVER_NOTE = (
+    "The `silver` split is labelled automatically: train on it as extra data only, never evaluate on it. "
+    "It leaves out the documents of dev and test ({dropped} sentences)."
+)
 
 FEATURES = Features(
     {
@@ -90,7 +93,7 @@ def split_statistics(rows: list[dict]) -> dict:
     }
 
 
-def dataset_card(splits: dict[str, list[dict]], inputs: dict[str, list[Path]]) -> str:
+def dataset_card(splits: dict[str, list[dict]], inputs: dict[str, list[Path]], silver_dropped: int = 0) -> str:
     """README.md of the dataset: what the labels are, how much of each, and who made them."""
     stats = {name: split_statistics(rows) for name, rows in splits.items()}
     names = list(splits)
@@ -133,7 +136,7 @@ following annotation spec v{SPEC_VERSION} (`../shared/ANNOTATION_SPEC.md`). Buil
 - `source`, `annotator`: how the labels were made and by whom
 
 Gold splits are split by document (no document is in two of train, dev, test).
-{"The `silver` split holds automatically labelled sentences: train on it only as extra data, never evaluate on it." if "silver" in splits else ""}
+{SILVER_NOTE.format(dropped=silver_dropped) if "silver" in splits else ""}
 
 ## Statistics
 
@@ -155,13 +158,18 @@ def build_dataset(gold_dir: Path, silver_dir: Path | None) -> tuple[DatasetDict,
         if not path.is_file():
             raise RecordError(f"{path}: gold split file not found")
         splits[name], inputs[name] = read_rows(path), [path]
-    silver_files = sorted(silver_dir.glob("*.jsonl")) if silver_dir and silver_dir.is_dir() else []
-    if silver_files:
-        splits["silver"] = [row for path in silver_files for row in read_rows(path)]
-        inputs["silver"] = silver_files
     check_disjoint(splits)
+    silver_files = sorted(silver_dir.glob("*.jsonl")) if silver_dir and silver_dir.is_dir() else []
+    dropped = 0
+    if silver_files:
+        # silver text of dev/test documents would leak evaluation sentences into training
+        held_out = {row["doc_id"] for name in ("dev", "test") for row in splits[name]}
+        silver = [row for path in silver_files for row in read_rows(path)]
+        splits["silver"] = [row for row in silver if row["doc_id"] not in held_out]
+        dropped = len(silver) - len(splits["silver"])
+        inputs["silver"] = silver_files
     dataset = DatasetDict({name: Dataset.from_list(rows, features=FEATURES) for name, rows in splits.items()})
-    return dataset, dataset_card(splits, inputs)
+    return dataset, dataset_card(splits, inputs, dropped)
 
 
 def run(args: argparse.Namespace) -> int:

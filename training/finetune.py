@@ -15,9 +15,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import torch
 from datasets import load_from_disk
 from seqeval.metrics import classification_report
@@ -161,7 +159,9 @@ def training_arguments(config: FinetuneConfig) -> TrainingArguments:
         greater_is_better=True,
         logging_steps=t.logging_steps,
         dataloader_num_workers=t.dataloader_num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
         report_to=["tensorboard"] if importlib.util.find_spec("tensorboard") else [],
+        use_cpu=not torch.cuda.is_available(),  # lets torchrun run several CPU processes over gloo
         **mixed_precision(t.precision),
     )
 

@@ -22,7 +22,14 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from corpus.jsonl import RecordError, write_text_atomic
 from training.config import REPO_ROOT, ConfigError, PretrainConfig, dump_config, load_config
-from training.data import PretrainCorpus, TextDocument, build_collator, build_corpus, read_text_documents, train_split_documents
+from training.data import (
+    PretrainCorpus,
+    TextDocument,
+    build_collator,
+    build_corpus,
+    read_text_documents,
+    train_split_documents,
+)
 from training.modeling import MaskedPositionsBertForMaskedLM, plain_masked_lm
 
 log = logging.getLogger(__name__)
@@ -76,6 +83,7 @@ def training_arguments(config: PretrainConfig) -> TrainingArguments:
         save_total_limit=t.save_total_limit,
         prediction_loss_only=True,
         dataloader_num_workers=t.dataloader_num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
         torch_compile=t.torch_compile,
         report_to=["tensorboard"] if importlib.util.find_spec("tensorboard") else [],
         **mixed_precision(t.precision),
@@ -189,7 +197,8 @@ def pretrain(config: PretrainConfig) -> dict:
     if trainer.is_world_process_zero():
         trainer.save_state()
         target = release(trainer, tokenizer, config, corpus, metrics)
-        log.info("released %s (held-out loss %.4f, perplexity %.2f)", target, metrics["eval_loss"], metrics["perplexity"])
+        log.info("released %s (held-out loss %.4f, perplexity %.2f)",
+                 target, metrics["eval_loss"], metrics["perplexity"])
     return metrics
 
 
