@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import torch
-from transformers import AutoModelForTokenClassification, AutoTokenizer, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from annotation.labels import Span
-from corpus.normalise import normalise_for_model
 from corpus.sentences import split_paragraph
+from training.alignment import Window, encode_windows, merge_windows
+from training.modeling import load_token_classifier
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DIR = ROOT / "models" / "release"
@@ -40,40 +41,13 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-@dataclass
-class _Window:
-    segment: int  # index into the list of segments
-    input_ids: list[int]
-    offsets: list[tuple[int, int]]  # per token, in segment coordinates; (0, 0) for special tokens
-    owned: tuple[int, int] = (0, 0)  # the segment characters this window decides
-
-
-def _char_tags(length: int, tokens: Iterable[tuple[int, int, str, float]]) -> tuple[list[str], list[float]]:
-    """Per-character IOB2 tags from per-token (start, end, tag, prob); uncovered characters inside an
-    entity (spaces the tokenizer skipped) continue it, others are O."""
-    tags, probs = ["O"] * length, [0.0] * length
-    covered = [False] * length
-    for start, end, tag, prob in tokens:
-        for i in range(start, end):
-            tags[i] = tag if i == start or tag == "O" else "I-" + tag[2:]
-            probs[i], covered[i] = prob, True
-    for i in range(length):
-        if covered[i]:
-            continue
-        prev = next((tags[j] for j in range(i - 1, -1, -1) if covered[j]), "O")
-        nxt = next((tags[j] for j in range(i + 1, length) if covered[j]), "O")
-        if prev != "O" and nxt.startswith("I-") and prev[2:] == nxt[2:]:
-            tags[i] = nxt
-    return tags, probs
-
-
-def _spans(text: str, tags: list[str], probs: list[float], offset: int) -> list[Span]:
-    spans, start = [], None
+def _spans(text: str, tags: list[str], token_probs: dict[int, float]) -> list[Span]:
+    """Spans from character tags; the score is the mean probability of the tokens that start inside."""
+    spans, start, label = [], None, None
     for i, tag in enumerate(tags + ["O"]):
         if start is not None and not (tag.startswith("I-") and tag[2:] == label):
-            scores = [probs[j] for j in range(start, i) if probs[j] > 0]
-            spans.append(Span(offset + start, offset + i, label, text[start:i],
-                              round(sum(scores) / len(scores), 4) if scores else None))
+            scores = [p for at, p in token_probs.items() if start <= at < i]
+            spans.append(Span(start, i, label, text[start:i], round(sum(scores) / len(scores), 4) if scores else None))
             start = None
         if tag != "O" and start is None:
             start, label = i, tag[2:]
@@ -98,35 +72,16 @@ class Tagger:
         """A local model folder, or a hub name (e.g. a fine-tuned bert-base-chinese) where a hub is reachable."""
         source = str(path) if path else str(default_model_dir())
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForTokenClassification.from_pretrained(source, dtype=torch.float32).to(device)
+        model = load_token_classifier(source).to(device)
         return cls(model=model, tokenizer=tokenizer, **options)
 
-    def _windows(self, segments: Sequence[str]) -> list[_Window]:
-        encoded = self.tokenizer(
-            [normalise_for_model(s) for s in segments], truncation=True, max_length=self.max_length,
-            stride=self.stride, return_overflowing_tokens=True, return_offsets_mapping=True,
-        )
-        windows = [
-            _Window(segment, ids, [tuple(o) for o in offsets])
-            for segment, ids, offsets in zip(encoded["overflow_to_sample_mapping"], encoded["input_ids"],
-                                             encoded["offset_mapping"])
-        ]
-        by_segment: dict[int, list[_Window]] = {}
-        for window in windows:
-            by_segment.setdefault(window.segment, []).append(window)
-        for segment, group in by_segment.items():
-            spans = [(min(a for a, b in w.offsets if b > a), max(b for a, b in w.offsets if b > a))
-                     if any(b > a for a, b in w.offsets) else (0, 0) for w in group]
-            cuts = [0] + [(spans[k + 1][0] + spans[k][1]) // 2 for k in range(len(group) - 1)] + [len(segments[segment])]
-            for k, window in enumerate(group):
-                window.owned = (cuts[k], cuts[k + 1])
-        return windows
-
     @torch.inference_mode()
-    def _predict(self, windows: list[_Window]) -> list[list[tuple[str, float]]]:
+    def _predict(self, windows: list[Window]) -> list[list[tuple[str, float]]]:
+        """(tag, probability) per token of every window; a CRF head decodes valid IOB2 paths."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         results: list[list[tuple[str, float]]] = [[] for _ in windows]
         pad = self.tokenizer.pad_token_id
+        device = next(self.model.parameters()).device
         for b in range(0, len(order), self.batch_size):
             batch = [windows[i] for i in order[b:b + self.batch_size]]
             width = max(len(w.input_ids) for w in batch)
@@ -135,29 +90,28 @@ class Tagger:
             for row, w in enumerate(batch):
                 ids[row, :len(w.input_ids)] = torch.tensor(w.input_ids)
                 mask[row, :len(w.input_ids)] = 1
-            device = next(self.model.parameters()).device
-            logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-            probs, best = logits.float().softmax(-1).max(-1)
+            output = self.model(input_ids=ids.to(device), attention_mask=mask.to(device))
+            probs = output.logits.float().softmax(-1)
+            best = getattr(output, "tags", None)
+            best = probs.argmax(-1) if best is None else best
+            chosen = probs.gather(-1, best.unsqueeze(-1)).squeeze(-1)
             for row, w in enumerate(batch):
-                results[order[b + row]] = [(self.id2label[int(best[row, t])], float(probs[row, t]))
+                results[order[b + row]] = [(self.id2label[int(best[row, t])], float(chosen[row, t]))
                                            for t in range(len(w.input_ids))]
         return results
 
     def tag_segments(self, segments: Sequence[str]) -> list[list[Span]]:
         """Spans per segment (a sentence or any text without line structure), offsets into it."""
-        windows = self._windows(segments)
+        windows = encode_windows(list(segments), self.tokenizer, self.max_length, self.stride)
         predictions = self._predict(windows)
-        tokens: list[list[tuple[int, int, str, float]]] = [[] for _ in segments]
+        char_tags = merge_windows([len(s) for s in segments], windows, [[t for t, _ in p] for p in predictions])
+        token_probs: list[dict[int, float]] = [{} for _ in segments]
         for window, labels in zip(windows, predictions):
             lo, hi = window.owned
-            for (a, b), (tag, prob) in zip(window.offsets, labels):
+            for (a, b), (_, prob) in zip(window.offsets, labels):
                 if b > a and lo <= a < hi:
-                    tokens[window.segment].append((a, b, tag, prob))
-        out = []
-        for segment, toks in zip(segments, tokens):
-            tags, probs = _char_tags(len(segment), toks)
-            out.append(_spans(segment, tags, probs, 0))
-        return out
+                    token_probs[window.sentence][a] = prob
+        return [_spans(segment, tags, probs) for segment, tags, probs in zip(segments, char_tags, token_probs)]
 
     def tag(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans per text, offsets into that text; each text is cut into sentences first."""
