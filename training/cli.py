@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--silver", type=Path, default=REPO_ROOT / "annotation" / "silver",
                        help="folder of silver *.jsonl")
     build.add_argument("--no-silver", dest="silver", action="store_const", const=None, help="leave silver data out")
-    build.add_argument("--output", type=Path, default=REPO_ROOT / "data" / "gazette-ner", help="dataset folder")
+    build.add_argument("--output", type=Path, default=REPO_ROOT / "annotation" / "dataset", help="dataset folder")
     build.set_defaults(func=_lazy("training.dataset"))
 
 

@@ -178,7 +178,7 @@ class FinetuneConfig(Section):
     base_model: str
     tokenizer: ExistingPath | None = None  # default: the base model's own tokenizer
     random_model: BertSize = Field(default_factory=BertSize)
-    dataset: RepoPath = Path("data/gazette-ner")  # built by `gazette-ner dataset build`
+    dataset: RepoPath = Path("annotation/dataset")  # built by `gazette-ner dataset build`
     train_splits: list[str] = Field(default_factory=lambda: ["train"], min_length=1)
     eval_split: str = "dev"
     max_length: int = Field(128, ge=8, le=512)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import logging
 import sys
@@ -162,8 +163,17 @@ def training_arguments(config: FinetuneConfig) -> TrainingArguments:
         dataloader_pin_memory=torch.cuda.is_available(),
         report_to=["tensorboard"] if importlib.util.find_spec("tensorboard") else [],
         use_cpu=not torch.cuda.is_available(),  # lets torchrun run several CPU processes over gloo
+        **_length_grouping(),
         **mixed_precision(t.precision),
     )
+
+
+def _length_grouping() -> dict:
+    """Batch sentences of similar length (most are short): far less padding. The argument's name
+    changed across transformers releases."""
+    if "train_sampling_strategy" in inspect.signature(TrainingArguments).parameters:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True}
 
 
 def finetune(config: FinetuneConfig) -> dict[str, float]:
