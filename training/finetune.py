@@ -168,6 +168,14 @@ def training_arguments(config: FinetuneConfig) -> TrainingArguments:
     )
 
 
+class SentenceOrderTrainer(Trainer):
+    """Length-grouped batches for training only: the dev metrics read predictions back by window
+    index, and recent transformers releases group evaluation batches by length too."""
+
+    def _get_eval_sampler(self, eval_dataset):
+        return torch.utils.data.SequentialSampler(eval_dataset)
+
+
 def _length_grouping() -> dict:
     """Batch sentences of similar length (most are short): far less padding. The argument's name
     changed across transformers releases."""
@@ -193,7 +201,7 @@ def finetune(config: FinetuneConfig) -> dict[str, float]:
     dev = encode_rows(list(dataset[config.eval_split]), tokenizer, config.max_length, config.stride)
     log.info("train: %d sentences in %d windows; %s: %d sentences in %d windows",
              len(train.texts), len(train.windows), config.eval_split, len(dev.texts), len(dev.windows))
-    trainer = Trainer(
+    trainer = SentenceOrderTrainer(
         model=build_model(config, tokenizer),
         args=training_arguments(config),
         data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
