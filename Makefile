@@ -16,8 +16,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+SAMPLE := corpus/samples/guangdong-2021-work-report-task-division.txt
+
 demo: install
-	$(VENV)/bin/gazette-ner corpus build
+	$(VENV)/bin/gazette-ner predict $(SAMPLE) -o outputs/demo/sample.html --format html
+	rm -f outputs/demo/sample.jsonl
+	$(VENV)/bin/gazette-ner predict $(SAMPLE) -o outputs/demo/sample.jsonl --tables outputs/demo/tables
+	$(VENV)/bin/python -c "import json; r = json.loads(open('outputs/demo/sample.jsonl', encoding='utf-8').readline()); \
+	  [print(e['label'].ljust(10), e['text']) for e in r['entities'][:25]]; print('...', len(r['entities']), 'entities')"
+	head -5 outputs/demo/tables/responsibilities.csv outputs/demo/tables/targets.csv
 
 test: install
 	$(VENV)/bin/pytest -q
