@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-STAGES = ("corpus.cli", "annotation.cli", "training.cli", "models.cli", "models.benchmark", "evaluation.cli", "evaluation.tables")
+STAGES = ("corpus.cli", "annotation.cli", "training.cli", "models.cli", "models.benchmark", "models.release", "evaluation.cli", "evaluation.tables")
 
 
 def register_modules(subparsers: argparse._SubParsersAction, names: tuple[str, ...]) -> None:

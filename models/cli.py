@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, default=None, help="output file (default: stdout)")
     parser.add_argument("--format", choices=FORMATS, default="jsonl")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, default=256, help="model window in tokens")
-    parser.add_argument("--stride", type=int, default=64, help="tokens shared by consecutive windows")
+    parser.add_argument("--max-length", type=int, default=None, help="model window in tokens (default: as trained)")
+    parser.add_argument("--stride", type=int, default=None, help="tokens shared by consecutive windows (default: as trained)")
     parser.add_argument("--tables", type=Path, default=None, help="also write responsibility and target tables here")
     parser.set_defaults(func=_predict)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+import yaml
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from annotation.labels import Span
@@ -69,11 +70,19 @@ class Tagger:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", **options) -> "Tagger":
-        """A local model folder, or a hub name (e.g. a fine-tuned bert-base-chinese) where a hub is reachable."""
+        """A local model folder, or a hub name (e.g. a fine-tuned bert-base-chinese) where a hub is reachable.
+
+        The window defaults to the one the model was fine-tuned with (its train_config.yaml): positions
+        beyond it were never trained, so a longer window tags worse. Options given as None are ignored."""
         source = str(path) if path else str(default_model_dir())
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = load_token_classifier(source).to(device)
-        return cls(model=model, tokenizer=tokenizer, **options)
+        trained = Path(source) / "train_config.yaml"
+        if trained.exists():
+            recipe = yaml.safe_load(trained.read_text(encoding="utf-8"))
+            options = {"max_length": recipe.get("max_length"), "stride": recipe.get("stride"), **{
+                key: value for key, value in options.items() if value is not None}}
+        return cls(model=model, tokenizer=tokenizer, **{k: v for k, v in options.items() if v is not None})
 
     @torch.inference_mode()
     def _predict(self, windows: list[Window]) -> list[list[tuple[str, float]]]:

@@ -99,3 +99,22 @@ def test_cli_formats_resume_and_bad_input(tiny_model, tmp_path, capsys):
         target = tmp_path / f"out.{fmt}"
         assert main(["predict", str(records), "--model", str(tiny_model), "--format", fmt, "-o", str(target)]) == 0
         assert check(target.read_text(encoding="utf-8")), fmt
+
+
+def test_release_is_fp16_with_card_and_only_replaced_by_a_better_model(tiny_model, tmp_path, monkeypatch):
+    import models.release as release_module
+    from safetensors import safe_open
+
+    monkeypatch.setattr(release_module, "RELEASE_ROOT", tmp_path)
+    per_label = {"AGENCY": {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 10}}
+    scores = {"micro": {"precision": 0.9, "recall": 0.8, "f1": 0.85}, "macro": {"f1": 0.85}, "per_label": per_label}
+    target = release_module.release(tiny_model, "tiny", scores, ["gazette-ner train --config x.yaml"])
+    with safe_open(str(target / "model.safetensors"), "pt") as weights:
+        assert {str(weights.get_tensor(k).dtype) for k in weights.keys()} == {"torch.float16"}
+    card = (target / "README.md").read_text(encoding="utf-8")
+    assert "F1 0.850" in card and "gazette-ner train --config x.yaml" in card
+    assert Tagger.load(target).tag(["市环保局负责。"])[0] is not None
+    with pytest.raises(ValueError, match="does not improve"):
+        release_module.release(tiny_model, "tiny", scores, [])
+    better = {**scores, "micro": {"precision": 0.95, "recall": 0.9, "f1": 0.92}}
+    assert release_module.release(tiny_model, "tiny", better, []) == target
