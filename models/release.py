@@ -50,9 +50,10 @@ pretrained here with masked LM on public government text) fine-tuned on the proj
 
 ## Data
 
-Gold train split: 4,072 sentences from 41 documents, every sentence read and annotated against the spec,
-then reviewed (`annotation/gold/provenance/`); early stopping on the dev split (882 sentences, 6 documents).
-Scores below are on the test split (732 sentences, 8 documents never seen in training or pretraining).
+Gold splits {' + '.join(train_metrics.get('train_splits', ['train']))} of the project corpus (every sentence read and
+annotated against the spec, then reviewed: `annotation/gold/provenance/`); the number of epochs was chosen
+by early stopping on dev. Scores below are on the test split (732 sentences, 8 documents never seen in
+training or pretraining).
 
 ## Test scores (seqeval strict IOB2, entity level)
 
@@ -60,7 +61,8 @@ micro P {micro['precision']:.3f} R {micro['recall']:.3f} **F1 {micro['f1']:.3f}*
 
 {_table(scores['per_label'])}
 
-Dev F1 at the selected checkpoint: {train_metrics.get('dev', {}).get('f1', float('nan')):.4f}.
+Dev F1 at the selected checkpoint: {train_metrics.get('dev', {}).get('f1', float('nan')):.4f}
+(not held out when dev is among the training splits).
 
 ## Reproduce
 
