@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test corpus
+.PHONY: install ls-install demo test corpus
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# Label Studio pins its own Django stack and SDK: it gets a virtual environment of its own.
+ls-install: .ls-venv/.installed
+
+.ls-venv/.installed:
+	python3 -m venv .ls-venv
+	.ls-venv/bin/python -m pip install -q --upgrade pip
+	.ls-venv/bin/python -m pip install -q "label-studio==1.23.2"
+	touch $@
+
 SAMPLE := corpus/samples/guangdong-2021-work-report-task-division.txt
 
 demo: install
@@ -26,7 +35,7 @@ demo: install
 	  [print(e['label'].ljust(10), e['text']) for e in r['entities'][:25]]; print('...', len(r['entities']), 'entities')"
 	head -5 outputs/demo/tables/responsibilities.csv outputs/demo/tables/targets.csv
 
-test: install
+test: install ls-install
 	$(VENV)/bin/pytest -q
 
 corpus: install

@@ -9,7 +9,14 @@ import argparse
 import importlib
 import sys
 
-STAGES = ("corpus.cli", "annotation.cli", "training.cli", "models.cli", "models.benchmark", "models.release", "evaluation.cli", "evaluation.tables")
+STAGES = ("corpus.cli", "annotation.cli", "training.cli", "models.cli", "models.benchmark", "models.release",
+          "models.serve", "evaluation.cli", "evaluation.tables")
+# Command groups whose actions come from more than one stage (each module registers its own actions),
+# so an upstream stage never imports a downstream one to offer a shared command.
+GROUPS = {
+    "ls": ("Label Studio: server, project, push/pull of tasks, active-learning batches",
+           ("annotation.labelstudio.cli", "models.active")),
+}
 
 
 def register_modules(subparsers: argparse._SubParsersAction, names: tuple[str, ...]) -> None:
@@ -29,7 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gazette-ner",
         description="Tag Chinese government gazettes: agencies, dates, indicators, amounts, policies, places.",
     )
-    register_modules(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), STAGES)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register_modules(commands, STAGES)
+    for name, (help_text, modules) in GROUPS.items():
+        group = commands.add_parser(name, help=help_text)
+        register_modules(group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION"), modules)
     return parser
 
 

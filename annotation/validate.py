@@ -78,8 +78,11 @@ def record_spans(record: dict, require_text: bool = False) -> list[Span]:
     )
 
 
-def record_problems(record: dict, sentences_by_id: Mapping[str, Sentence]) -> list[str]:
-    """Problems with one record on its own (keys, corpus match, spans)."""
+def record_problems(record: dict, sentences_by_id: Mapping[str, Sentence], require_in_corpus: bool = True) -> list[str]:
+    """Problems with one record on its own (keys, corpus match, spans).
+
+    ``require_in_corpus=False`` accepts text from outside the corpus (Label Studio tasks of new gazettes)
+    and still checks corpus sentences against the corpus."""
     missing = [key for key in REQUIRED_KEYS if key not in record]
     if missing:
         return [f"missing key(s) {', '.join(missing)}"]
@@ -90,7 +93,8 @@ def record_problems(record: dict, sentences_by_id: Mapping[str, Sentence]) -> li
     problems: list[str] = []
     sentence = sentences_by_id.get(record["id"])
     if sentence is None:
-        problems.append("id not found in the corpus sentences")
+        if require_in_corpus:
+            problems.append("id not found in the corpus sentences")
     else:
         if record["doc_id"] != sentence.doc_id:
             problems.append(f"doc_id {record['doc_id']!r} != corpus doc_id {sentence.doc_id!r}")
@@ -112,6 +116,7 @@ def validate_records(
     records: Sequence[dict],
     sentences_by_id: Mapping[str, Sentence],
     locations: Sequence[str] | None = None,
+    require_in_corpus: bool = True,
 ) -> list[str]:
     """All problems in a set of records, one line each: ``location: id: problem``.
 
@@ -124,7 +129,7 @@ def validate_records(
     first_seen: dict[str, str] = {}
     for record, where in zip(records, locations, strict=True):
         rid = record.get("id")
-        for problem in record_problems(record, sentences_by_id):
+        for problem in record_problems(record, sentences_by_id, require_in_corpus):
             problems.append(f"{where}: {rid if isinstance(rid, str) else '?'}: {problem}")
         if isinstance(rid, str):
             if rid in first_seen:

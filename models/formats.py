@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 
 from annotation.labels import LABEL_COLOURS, Span, spans_to_iob2
+from annotation.labelstudio.interface import prediction, to_task
 
 
 def document_record(doc_id: str, source: str, text: str, sentences: list[tuple[int, int]], spans: list[Span]) -> dict:
@@ -30,19 +31,9 @@ def to_conll(record: dict) -> str:
 
 
 def to_label_studio_task(record: dict, model_version: str) -> dict:
-    """A Label Studio task whose entities arrive as a prediction (offsets in code points here;
-    conversion to the browser's UTF-16 offsets happens at the Label Studio boundary)."""
-    results = [{
-        "id": f"e{i}", "from_name": "label", "to_name": "text", "type": "labels",
-        "value": {"start": e["start"], "end": e["end"], "text": e["text"], "labels": [e["label"]]},
-        **({"score": e["score"]} if e.get("score") is not None else {}),
-    } for i, e in enumerate(record["entities"])]
-    scores = [e["score"] for e in record["entities"] if e.get("score") is not None]
-    return {
-        "data": {"id": record["id"], "text": record["text"], "source": record["source"]},
-        "predictions": [{"model_version": model_version, "result": results,
-                         "score": min(scores) if scores else None}],
-    }
+    """A Label Studio task (importable in its UI) whose entities arrive as a prediction, offsets
+    converted to the browser's UTF-16 units by the same code as `gazette-ner ls push`."""
+    return to_task(record, [prediction(record["text"], record["entities"], model_version)])
 
 
 def to_html(records: list[dict], title: str) -> str:

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--output-dir", type=Path, help="override training.output_dir (model goes to DIR/final)")
     train.add_argument("--max-steps", type=int, help="override training.max_steps")
     train.add_argument("--seed", type=int, help="override training.seed")
+    train.add_argument("--epochs", type=float, help="override training.num_train_epochs")
+    train.add_argument("--learning-rate", type=float, help="override training.learning_rate")
     train.set_defaults(func=_lazy("training.finetune"))
 
     dataset = subparsers.add_parser("dataset", help="build the Hugging Face dataset from gold and silver files")

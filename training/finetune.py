@@ -242,6 +242,8 @@ def run(args: argparse.Namespace) -> int:
         "training.model_dir": str(output_dir / "final") if output_dir else None,
         "training.max_steps": args.max_steps,
         "training.seed": args.seed,
+        "training.num_train_epochs": args.epochs,
+        "training.learning_rate": args.learning_rate,
     }
     try:
         finetune(load_config(args.config, FinetuneConfig, overrides))
