@@ -58,7 +58,10 @@ class LabelStudioServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir), "DJANGO_DB": "sqlite",
                "LABEL_STUDIO_USERNAME": self.username, "LABEL_STUDIO_PASSWORD": self.password,
-               "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"}
+               "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+               # the server listens on loopback only and `gazette-ner serve` runs beside it on loopback,
+               # which Label Studio's SSRF guard would refuse as a reserved address
+               "ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false"}
         args = [label_studio_bin(), "start", "--no-browser", "--internal-host", "127.0.0.1",
                 "--port", str(self.port), "--data-dir", str(self.data_dir)]
         env.pop("LABEL_STUDIO_USER_TOKEN", None)
