@@ -86,7 +86,8 @@ class Tagger:
 
     @torch.inference_mode()
     def _predict(self, windows: list[Window]) -> list[list[tuple[str, float]]]:
-        """(tag, probability) per token of every window; a CRF head decodes valid IOB2 paths."""
+        """(tag, probability) per token of every window; a CRF head decodes valid IOB2 paths and its
+        probabilities are the CRF marginals."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         results: list[list[tuple[str, float]]] = [[] for _ in windows]
         pad = self.tokenizer.pad_token_id
@@ -100,7 +101,8 @@ class Tagger:
                 ids[row, :len(w.input_ids)] = torch.tensor(w.input_ids)
                 mask[row, :len(w.input_ids)] = 1
             output = self.model(input_ids=ids.to(device), attention_mask=mask.to(device))
-            probs = output.logits.float().softmax(-1)
+            crf = getattr(self.model, "crf", None)
+            probs = output.logits.float().softmax(-1) if crf is None else crf.marginals(output.logits, mask.to(device))
             best = getattr(output, "tags", None)
             best = probs.argmax(-1) if best is None else best
             chosen = probs.gather(-1, best.unsqueeze(-1)).squeeze(-1)
@@ -109,8 +111,8 @@ class Tagger:
                                            for t in range(len(w.input_ids))]
         return results
 
-    def tag_segments(self, segments: Sequence[str]) -> list[list[Span]]:
-        """Spans per segment (a sentence or any text without line structure), offsets into it."""
+    def _decode(self, segments: Sequence[str]) -> tuple[list[list[str]], list[dict[int, float]]]:
+        """Character tags per segment, and the probability of the chosen tag per token start."""
         windows = encode_windows(list(segments), self.tokenizer, self.max_length, self.stride)
         predictions = self._predict(windows)
         char_tags = merge_windows([len(s) for s in segments], windows, [[t for t, _ in p] for p in predictions])
@@ -120,7 +122,17 @@ class Tagger:
             for (a, b), (_, prob) in zip(window.offsets, labels):
                 if b > a and lo <= a < hi:
                     token_probs[window.sentence][a] = prob
+        return char_tags, token_probs
+
+    def tag_segments(self, segments: Sequence[str]) -> list[list[Span]]:
+        """Spans per segment (a sentence or any text without line structure), offsets into it."""
+        char_tags, token_probs = self._decode(segments)
         return [_spans(segment, tags, probs) for segment, tags, probs in zip(segments, char_tags, token_probs)]
+
+    def confidences(self, segments: Sequence[str]) -> list[float]:
+        """Per segment, the least confident token's probability: low means the model is unsure
+        somewhere in the sentence (what active learning asks annotators to look at first)."""
+        return [min(probs.values(), default=1.0) for probs in self._decode(segments)[1]]
 
     def tag(self, texts: Sequence[str]) -> list[list[Span]]:
         """Spans per text, offsets into that text; each text is cut into sentences first."""

@@ -277,3 +277,20 @@ def test_train_command_runs_in_two_processes(dataset_dir, tokenizer, tmp_path):
     per_step = 2 * config["training"]["per_device_train_batch_size"]
     assert summary["global_step"] == math.ceil(len(train.windows) / per_step) < len(train.windows) / 4
     assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
+
+
+def test_crf_marginals_equal_brute_force_path_sums():
+    tags = list(IOB2_TAGS[:5])
+    crf = IOB2CRF(tags)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        crf.transitions.copy_(torch.randn(5, 5))
+    emissions, mask = torch.randn(1, 4, 5), torch.tensor([[1, 1, 1, 0]]).bool()
+    marginals = crf.marginals(emissions, mask)
+    trans, first = crf._scores().detach(), crf._first(emissions)[0]
+    scores = {path: first[path[0]] + sum(trans[path[i - 1], path[i]] + emissions[0, i, path[i]] for i in range(1, 3))
+              for path in itertools.product(range(5), repeat=3)}
+    log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+    for t in range(3):
+        expected = [sum(math.exp(float(s - log_z)) for p, s in scores.items() if p[t] == k) for k in range(5)]
+        assert marginals[0, t].tolist() == pytest.approx(expected, abs=1e-5)

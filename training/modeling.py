@@ -122,6 +122,23 @@ class IOB2CRF(nn.Module):
             alpha = torch.where(step.unsqueeze(1), nxt, alpha)
         return (torch.logsumexp(alpha, dim=1) - gold).mean()
 
+    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """p(tag at t = k | sentence) by forward-backward, shape (batch, seq, tags).
+
+        A CRF's emissions alone are not probabilities (the transitions carry part of the decision:
+        a B- tag often has a low emission softmax), so confidences come from these marginals."""
+        emissions, mask = emissions.float(), mask.bool()
+        trans = self._scores()
+        alphas = [self._first(emissions)]
+        for t in range(1, emissions.size(1)):
+            nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + trans, dim=1) + emissions[:, t]
+            alphas.append(torch.where(mask[:, t].unsqueeze(1), nxt, alphas[-1]))
+        betas = [torch.zeros_like(alphas[0])]
+        for t in range(emissions.size(1) - 2, -1, -1):
+            nxt = torch.logsumexp(trans + (emissions[:, t + 1] + betas[0]).unsqueeze(1), dim=2)
+            betas.insert(0, torch.where(mask[:, t + 1].unsqueeze(1), nxt, torch.zeros_like(nxt)))
+        return (torch.stack(alphas, 1) + torch.stack(betas, 1)).softmax(-1)
+
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Viterbi paths, shape (batch, seq); positions outside ``mask`` hold 0 (O)."""
         emissions, mask = emissions.float(), mask.bool()
