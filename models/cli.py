@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-length", type=int, default=None, help="model window in tokens (default: as trained)")
     parser.add_argument("--stride", type=int, default=None, help="tokens shared by consecutive windows (default: as trained)")
     parser.add_argument("--tables", type=Path, default=None, help="also write responsibility and target tables here")
+    parser.add_argument("--engine", choices=("torch", "onnx", "ray"), default="torch",
+                        help="torch (default); onnx: ONNX Runtime, int8 weights; ray: a Ray Data actor pool")
+    parser.add_argument("--workers", type=int, default=2, help="Ray actors (--engine ray)")
     parser.set_defaults(func=_predict)
 
     tables = subparsers.add_parser("tables", help="responsibility and target tables from sentence records with spans")
@@ -77,31 +80,34 @@ def _finished_ids(path: Path) -> set[str]:
 
 def _predict(args: argparse.Namespace) -> int:
     from corpus.jsonl import dumps, write_text_atomic
-    from models.formats import document_record, to_conll, to_html, to_label_studio_task, write_tables
-    from models.predict import Tagger, sentence_bounds
+    from models import engines
+    from models.formats import to_conll, to_html, to_label_studio_task, write_tables
     from models.tables import sentence_records, tables_from_records
 
     docs, failures = _documents(args.inputs)
     resumable = args.format == "jsonl" and args.output is not None
     done = _finished_ids(args.output) if resumable else set()
     todo = [d for d in docs if d[0] not in done]
-    try:
-        tagger = Tagger.load(args.model, batch_size=args.batch_size, max_length=args.max_length, stride=args.stride)
+    options = {"path": args.model, "batch_size": args.batch_size, "max_length": args.max_length, "stride": args.stride,
+               "engine": "torch" if args.engine == "ray" else args.engine}
+    try:  # loaded up front even for Ray: a bad --model is one line before any work starts
+        from models.predict import Tagger
+
+        tagger = Tagger.load(**options)
     except (OSError, ValueError) as exc:
         print(f"{args.model or 'models/release'}: cannot load the model ({exc})", file=sys.stderr)
         return 1
     model_version = Path(str(args.model or tagger.model.name_or_path)).name
+    tagged_docs = (engines.ray(todo, options, workers=args.workers) if args.engine == "ray"
+                   else engines.local(todo, tagger))
     records = []
     table_rows: list[dict] = []
     sink = args.output.open("a", encoding="utf-8") if resumable else None
     try:
-        for doc_id, source, text in tqdm(todo, desc="predict", unit="doc", disable=None):
-            try:
-                spans = tagger.tag([text])[0]
-            except Exception as exc:  # one bad document never stops the run
-                failures.append(f"{source}: {doc_id}: tagging failed ({type(exc).__name__}: {exc})")
+        for _doc, record, error in tqdm(tagged_docs, total=len(todo), desc="predict", unit="doc", disable=None):
+            if error:
+                failures.append(error)
                 continue
-            record = document_record(doc_id, source, text, sentence_bounds(text), spans)
             if args.tables:
                 table_rows.extend(sentence_records(record))
             if sink:

@@ -69,14 +69,22 @@ class Tagger:
         self.model.eval()
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu", **options) -> "Tagger":
+    def load(cls, path: str | Path | None = None, device: str = "cpu", engine: str = "torch", **options) -> "Tagger":
         """A local model folder, or a hub name (e.g. a fine-tuned bert-base-chinese) where a hub is reachable.
+
+        ``engine="onnx"`` runs BERT in ONNX Runtime with int8 weights (exported once, then cached).
 
         The window defaults to the one the model was fine-tuned with (its train_config.yaml): positions
         beyond it were never trained, so a longer window tags worse. Options given as None are ignored."""
         source = str(path) if path else str(default_model_dir())
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = load_token_classifier(source).to(device)
+        if engine == "onnx":
+            from models.onnx_engine import OnnxTokenClassifier
+
+            model = OnnxTokenClassifier.from_model(model, Path(source))
+        elif engine != "torch":
+            raise ValueError(f"unknown engine {engine!r} (torch or onnx)")
         trained = Path(source) / "train_config.yaml"
         if trained.exists():
             recipe = yaml.safe_load(trained.read_text(encoding="utf-8"))
