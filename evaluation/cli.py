@@ -20,14 +20,14 @@ from evaluation.scoring import ERROR_KINDS, score
 GOLD_DIR = Path("annotation/gold")
 
 
-def tag_records(model_dir: Path, gold_records: Sequence[dict]) -> list[dict]:
+def tag_records(model_dir: Path, gold_records: Sequence[dict], engine: str = "torch") -> list[dict]:
     """Prediction records for the gold sentences, tagged by the model in ``model_dir``.
 
     ``models.predict`` is imported here, not at module level, so scoring files works without it.
     """
     from models.predict import Tagger
 
-    tagged: list[list[Span]] = Tagger.load(model_dir).tag([r["text"] for r in gold_records])
+    tagged: list[list[Span]] = Tagger.load(model_dir, engine=engine).tag([r["text"] for r in gold_records])
     return [
         {"id": r["id"], "doc_id": r.get("doc_id"), "text": r["text"], "spans": [s.to_json() for s in spans]}
         for r, spans in zip(gold_records, tagged, strict=True)
@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
             preds = list(read_jsonl(args.pred))
         else:
             inputs["model"] = str(args.model)
+            inputs["engine"] = args.engine
             try:
-                preds = tag_records(args.model, gold)
+                preds = tag_records(args.model, gold, args.engine)
             except ModuleNotFoundError as exc:
                 if exc.name not in ("models.predict", "models"):
                     raise
@@ -104,6 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", help="gold split name, e.g. test")
     parser.add_argument("--pred", type=Path, help="predictions in the gold record shape (JSONL)")
     parser.add_argument("--model", type=Path, help="model directory for models.predict.Tagger")
+    parser.add_argument("--engine", choices=("torch", "onnx"), default="torch", help="with --model: how it runs")
     parser.add_argument("-o", "--output", type=Path, metavar="DIR",
                         help="write metrics.json, report.md, report.html (and predictions.jsonl with --model) here")
     parser.set_defaults(func=run)

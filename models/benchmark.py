@@ -30,15 +30,18 @@ def load_texts(path: Path, min_chars: int) -> list[str]:
     return texts
 
 
+ENGINES = ("ours", "ours-onnx", "pipeline")
+
+
 def run_engine(engine: str, model: str, texts: list[str], batch_size: int, threads: int) -> dict:
     import torch
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    if engine == "ours":
+    if engine in ("ours", "ours-onnx"):
         from models.predict import Tagger
 
-        tagger = Tagger.load(model, batch_size=batch_size)
+        tagger = Tagger.load(model, batch_size=batch_size, engine="onnx" if engine == "ours-onnx" else "torch")
         loaded = time.perf_counter()
         entities = sum(len(spans) for spans in tagger.tag(texts))
     else:
@@ -72,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-chars", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--engine", choices=("ours", "pipeline"), help=argparse.SUPPRESS)
+    parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.set_defaults(func=_run)
 
@@ -86,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(run_engine(args.engine, model, texts, args.batch_size, args.threads)))
         return 0
     results = []
-    for engine in ("ours", "pipeline"):
+    for engine in ENGINES:
         command = [sys.executable, "-m", "gazette_ner", "benchmark", "--engine", engine, "--model", model,
                    "--texts", str(args.texts), "--min-chars", str(args.min_chars),
                    "--batch-size", str(args.batch_size), "--threads", str(args.threads)]
@@ -95,13 +98,15 @@ def _run(args: argparse.Namespace) -> int:
             print(f"benchmark: the {engine} run failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
             return 1
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    ours, pipe = results
+    by_engine = {run["engine"]: run for run in results}
+    pipe = by_engine["pipeline"]["chars_per_second"]
     summary = {"model": model, "runs": results,
-               "speedup": round(ours["chars_per_second"] / pipe["chars_per_second"], 2)}
+               "speedup": round(by_engine["ours"]["chars_per_second"] / pipe, 2),
+               "speedup_onnx": round(by_engine["ours-onnx"]["chars_per_second"] / pipe, 2)}
     for run in results:
         print(f"{run['engine']:9s} {run['characters']} chars in {run['seconds']} s: {run['chars_per_second']} chars/s, "
               f"peak RSS {run['peak_rss_mb']} MB, {run['entities']} entities")
-    print(f"speed-up: {summary['speedup']}x")
+    print(f"speed-up over the pipeline: {summary['speedup']}x (torch), {summary['speedup_onnx']}x (ONNX int8)")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return 0

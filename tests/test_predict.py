@@ -120,7 +120,8 @@ def test_release_is_fp16_with_card_and_only_replaced_by_a_better_model(tiny_mode
     assert release_module.release(tiny_model, "tiny", better, []) == target
 
 
-def test_benchmark_runs_both_engines_on_the_same_documents(tiny_model, tmp_path):
+def test_benchmark_runs_every_engine_on_the_same_documents(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     texts = tmp_path / "docs.jsonl"
     texts.write_text("".join(json.dumps({"text": "市环保局负责。2015年底前完成。" * 20}, ensure_ascii=False) + "\n"
                              for _ in range(3)), encoding="utf-8")
@@ -128,7 +129,8 @@ def test_benchmark_runs_both_engines_on_the_same_documents(tiny_model, tmp_path)
     assert main(["benchmark", "--model", str(tiny_model), "--texts", str(texts), "--min-chars", "500",
                  "--threads", "1", "--json", str(out)]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
-    ours, pipe = result["runs"]
-    assert (ours["engine"], pipe["engine"]) == ("ours", "pipeline")
-    assert ours["characters"] == pipe["characters"] == 2 * 340  # whole documents until 500 characters
+    ours, onnx, pipe = result["runs"]
+    assert (ours["engine"], onnx["engine"], pipe["engine"]) == ("ours", "ours-onnx", "pipeline")
+    assert ours["characters"] == onnx["characters"] == pipe["characters"] == 2 * 340  # whole documents until 500 chars
     assert ours["chars_per_second"] > 0 and pipe["peak_rss_mb"] > 0 and result["speedup"] > 0
+    assert onnx["entities"] > 0 and result["speedup_onnx"] > 0
