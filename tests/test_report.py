@@ -97,8 +97,8 @@ def test_evaluate_model_tags_gold_texts_and_scores_them(files, tmp_path, monkeyp
 
     class Tagger:
         @classmethod
-        def load(cls, path):
-            seen["path"] = str(path)
+        def load(cls, path, engine):
+            seen["path"], seen["engine"] = str(path), engine
             return cls()
 
         def tag(self, texts):
@@ -110,7 +110,7 @@ def test_evaluate_model_tags_gold_texts_and_scores_them(files, tmp_path, monkeyp
     out = tmp_path / "out"
     args = _parse(["--gold", str(files["gold"]), "--model", "some/model", "-o", str(out)])
     assert args.func(args) == 0
-    assert seen == {"path": "some/model", "texts": [r["text"] for r in GOLD]}
+    assert seen == {"path": "some/model", "engine": "torch", "texts": [r["text"] for r in GOLD]}
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["inputs"]["model"] == "some/model"
     assert metrics["micro"] == score(GOLD, PRED)["micro"]
