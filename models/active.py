@@ -95,9 +95,11 @@ def _suggest_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def simulate(config_path: Path, seed_size: int, step: int, rounds: int, epochs: float, work: Path) -> dict:
+def simulate(config_path: Path, seed_size: int, step: int, rounds: int, epochs: float, work: Path,
+             dataset: Path | None = None) -> dict:
     """Learning curves: fine-tune on growing subsets of the gold train split, chosen at random or by
-    uncertainty (the model of the previous round ranks the rest), scored on the dev split."""
+    uncertainty (the model of the previous round ranks the rest), scored on the dev split.
+    ``dataset`` replaces the config's dataset folder."""
     from datasets import load_from_disk
 
     from models.predict import Tagger
@@ -105,7 +107,7 @@ def simulate(config_path: Path, seed_size: int, step: int, rounds: int, epochs: 
     from training.finetune import finetune
 
     config = load_config(config_path, FinetuneConfig)
-    data = load_from_disk(str(config.dataset))
+    data = load_from_disk(str(dataset or config.dataset))
     train = data["train"]
     texts = ["".join(tokens) for tokens in train["tokens"]]
     rng = random.Random(13)

@@ -10,6 +10,7 @@ from gazette_ner import main
 from models.active import select, simulate
 from models.predict import Tagger
 from training.config import REPO_ROOT
+from training.dataset import build_dataset
 
 
 def test_least_confident_first_and_near_duplicates_skipped():
@@ -46,7 +47,9 @@ def test_suggest_pushes_the_least_confident_batch(ls_env, tmp_path):
 
 
 def test_simulation_grows_both_curves_from_one_seed(tmp_path):
-    result = simulate(REPO_ROOT / "configs" / "ner-tiny-test.yaml", 10, 10, 1, 1, tmp_path)
+    dataset, _ = build_dataset(REPO_ROOT / "annotation" / "gold", None)
+    dataset.save_to_disk(str(tmp_path / "dataset"))
+    result = simulate(REPO_ROOT / "configs" / "ner-tiny-test.yaml", 10, 10, 1, 1, tmp_path / "work", tmp_path / "dataset")
     random_curve, uncertainty_curve = result["curves"]["random"], result["curves"]["uncertainty"]
     assert [p["sentences"] for p in random_curve] == [10, 20] == [p["sentences"] for p in uncertainty_curve]
     assert random_curve[0] == uncertainty_curve[0]
