@@ -169,3 +169,23 @@ def test_missing_token_is_one_line(monkeypatch, capsys):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
     assert main(["ls", "init"]) == 1
     assert "LABEL_STUDIO_API_KEY is not set" in capsys.readouterr().err
+
+
+def test_push_whole_documents_with_rules(ls_env):
+    project = "documents"
+    assert main(["ls", "push", "--documents", "--split", "test", "--limit", "2", "--rules", "--project", project]) == 0
+    client = connect()
+    project_id = next(p.id for p in client.projects.list(title=project) if p.title == project)
+    documents = {json.loads(line)["id"]: json.loads(line) for line in
+                 (Path(__file__).resolve().parents[1] / "corpus" / "processed" / "documents.jsonl").open(encoding="utf-8")}
+    tasks = export_tasks(client, project_id)
+    assert len(tasks) == 2
+    for task in tasks:
+        document = documents[task["data"]["ref_id"]]
+        assert task["data"]["text"] == document["text"] and "\n" in document["text"]
+        (prediction,) = client.predictions.list(task=task["id"])
+        browser = document["text"].encode("utf-16-le")
+        assert len(prediction.result) > 10
+        for result in prediction.result:
+            value = result["value"]
+            assert browser[2 * value["start"]:2 * value["end"]].decode("utf-16-le") == value["text"]
