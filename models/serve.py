@@ -38,7 +38,7 @@ class Retrainer:
         with self._lock:
             running = [job for job in self.jobs.values() if job["status"] in ("queued", "running")]
             if running:
-                return {**running[0], "note": "a job is already running; its data is pulled when it starts"}
+                return {**running[0], "note": "a job is already running; annotations made since it started wait for the next webhook"}
             job_id = f"job-{len(self.jobs) + 1}-{int(time.time())}"
             job = self.jobs[job_id] = {"job": job_id, "project": project, "status": "queued"}
         threading.Thread(target=self._run, args=(job, on_done), daemon=True).start()

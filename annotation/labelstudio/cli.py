@@ -55,16 +55,16 @@ def _project_arg(parser: argparse.ArgumentParser) -> None:
 def guarded(command):
     """Run a command so that Label Studio, SDK and input errors end as one line and exit code 1."""
     def run(args: argparse.Namespace) -> int:
-        from corpus.jsonl import RecordError
+        from label_studio_sdk.core.api_error import ApiError
+
         from annotation.labelstudio.client import api_error_line
         from annotation.labelstudio.interface import ResultError
+        from corpus.jsonl import RecordError
         try:
             return command(args)
         except (LabelStudioError, RecordError, ResultError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
-        except Exception as exc:  # an SDK ApiError: status and detail, never the token
-            if type(exc).__name__ != "ApiError":
-                raise
+        except ApiError as exc:  # status and detail, never the token
             print(f"error: {api_error_line(exc, args.ls_command)}", file=sys.stderr)
         return 1
     return run
