@@ -12,8 +12,7 @@ import random
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PROCESSED = REPO_ROOT / "corpus" / "processed"
+from annotation.labelstudio.cli import PROCESSED, REPO_ROOT, guarded, read_records
 
 
 def select(texts: list[str], confidences: list[float], k: int, max_similarity: float = 0.7) -> list[int]:
@@ -56,22 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate.set_defaults(func=_simulate)
 
 
+@guarded
 def _suggest(args: argparse.Namespace) -> int:
-    from annotation.labelstudio.cli import guarded
-    return guarded(_suggest_batch)(args)
-
-
-def _suggest_batch(args: argparse.Namespace) -> int:
     from annotation.labelstudio.client import connect
     from annotation.labelstudio.interface import prediction, to_task
     from annotation.labelstudio.project import ensure_project, existing_ref_ids, push_tasks
-    from corpus.jsonl import read_jsonl
     from models.predict import Tagger
 
-    pool = list(read_jsonl(args.pool))
-    if args.split:
-        keep = set(json.loads((PROCESSED / "splits.json").read_text(encoding="utf-8"))[args.split])
-        pool = [r for r in pool if r.get("doc_id") in keep]
+    pool = read_records(args.pool, args.split)
     client = None
     if not args.dry_run:
         client = connect()

@@ -47,14 +47,9 @@ def run_engine(engine: str, model: str, texts: list[str], batch_size: int, threa
     else:
         from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
-        import yaml
+        from models.predict import trained_window
 
-        from models.predict import Tagger
-
-        # the same window and stride as ours: the model's training config, else the tagger's defaults
-        trained = Path(model) / "train_config.yaml"
-        recipe = yaml.safe_load(trained.read_text(encoding="utf-8")) if trained.exists() else \
-            {"max_length": Tagger.max_length, "stride": Tagger.stride}
+        recipe = trained_window(model)  # the same window and stride as ours
         tokenizer = AutoTokenizer.from_pretrained(model, model_max_length=recipe["max_length"])
         tagger = pipeline("token-classification", model=AutoModelForTokenClassification.from_pretrained(model),
                           tokenizer=tokenizer, aggregation_strategy="simple", stride=recipe["stride"], device=-1)

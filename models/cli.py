@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _documents(inputs: list[str]) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(id, source, text) for every readable input, and one line per input that failed."""
-    from corpus.ingest import IngestError, ingest_many, record_ids
+    from corpus.ingest import ingest_many, record_ids
     from corpus.jsonl import RecordError, read_jsonl
 
     docs, failures, files = [], [], []

@@ -49,11 +49,10 @@ def export_int8(model: torch.nn.Module, model_dir: Path, target: Path | None = N
     target.mkdir(parents=True, exist_ok=True)
     full = target / "model.fp32.onnx"
     ids = torch.ones(2, 16, dtype=torch.long)
-    axes = {"batch": 0, "seq": 1}
     with torch.inference_mode():
         torch.onnx.export(_Emissions(model).eval(), (ids, torch.ones_like(ids)), str(full),
                           input_names=["input_ids", "attention_mask"], output_names=["emissions"],
-                          dynamic_axes={name: {v: k for k, v in axes.items()} for name in
+                          dynamic_axes={name: {0: "batch", 1: "seq"} for name in
                                         ("input_ids", "attention_mask", "emissions")},
                           opset_version=17, dynamo=False)
     partial = target / "model.int8.onnx.partial"

@@ -33,6 +33,14 @@ def default_model_dir() -> Path:
     return candidates[-1].parent
 
 
+def trained_window(source: str | Path) -> dict[str, int]:
+    """max_length and stride the model was fine-tuned with (its train_config.yaml), else the tagger's
+    defaults: positions beyond the trained window were never trained, so a longer window tags worse."""
+    trained = Path(source) / "train_config.yaml"
+    recipe = yaml.safe_load(trained.read_text(encoding="utf-8")) if trained.exists() else {}
+    return {"max_length": recipe.get("max_length") or Tagger.max_length, "stride": recipe.get("stride") or Tagger.stride}
+
+
 def sentence_bounds(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets of a whole text: the corpus splitter, line by line."""
     bounds, offset = [], 0
@@ -74,8 +82,8 @@ class Tagger:
 
         ``engine="onnx"`` runs BERT in ONNX Runtime with int8 weights (exported once, then cached).
 
-        The window defaults to the one the model was fine-tuned with (its train_config.yaml): positions
-        beyond it were never trained, so a longer window tags worse. Options given as None are ignored."""
+        The window defaults to the one the model was fine-tuned with (``trained_window``). Options given
+        as None are ignored."""
         source = str(path) if path else str(default_model_dir())
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = load_token_classifier(source).to(device)
@@ -85,12 +93,8 @@ class Tagger:
             model = OnnxTokenClassifier.from_model(model, Path(source))
         elif engine != "torch":
             raise ValueError(f"unknown engine {engine!r} (torch or onnx)")
-        trained = Path(source) / "train_config.yaml"
-        if trained.exists():
-            recipe = yaml.safe_load(trained.read_text(encoding="utf-8"))
-            options = {"max_length": recipe.get("max_length"), "stride": recipe.get("stride"), **{
-                key: value for key, value in options.items() if value is not None}}
-        return cls(model=model, tokenizer=tokenizer, **{k: v for k, v in options.items() if v is not None})
+        options = {**trained_window(source), **{k: v for k, v in options.items() if v is not None}}
+        return cls(model=model, tokenizer=tokenizer, **options)
 
     @torch.inference_mode()
     def _predict(self, windows: list[Window]) -> list[list[tuple[str, float]]]:

@@ -31,9 +31,6 @@ class Retrainer:
     jobs: dict[str, dict] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def busy(self) -> bool:
-        return any(job["status"] in ("queued", "running") for job in self.jobs.values())
-
     def submit(self, project: int, on_done) -> dict:
         with self._lock:
             running = [job for job in self.jobs.values() if job["status"] in ("queued", "running")]
@@ -102,8 +99,7 @@ def create_app(model: str | Path | None = None, retrainer: Retrainer | None = No
         return {"status": "UP", "model_class": "gazette-ner", "model_version": state["version"]}
 
     @app.post("/setup")
-    async def setup(request: Request) -> dict:
-        await request.json()
+    def setup() -> dict:
         return {"model_version": state["version"]}
 
     @app.post("/predict")
@@ -139,14 +135,16 @@ def create_app(model: str | Path | None = None, retrainer: Retrainer | None = No
 
 def register_backend(client, project_title: str, url: str, title: str = "gazette-ner") -> int:
     """Connect the backend at ``url`` to the project so annotators see its pre-labels when a task opens."""
-    project = next((p for p in client.projects.list(title=project_title) if p.title == project_title), None)
+    from annotation.labelstudio.project import find_project
+
+    project = find_project(client, project_title)
     if project is None:
         from annotation.labelstudio.client import LabelStudioError
         raise LabelStudioError(f"no project titled {project_title!r}: run `gazette-ner ls init` first")
-    existing = [b for b in client.ml.list(project=project.id) if b.url.rstrip("/") == url.rstrip("/")]
-    backend = existing[0] if existing else client.ml.create(project=project.id, url=url, title=title, is_interactive=False)
+    existing = [b for b in client.ml.list(project=project) if b.url.rstrip("/") == url.rstrip("/")]
+    backend = existing[0] if existing else client.ml.create(project=project, url=url, title=title, is_interactive=False)
     # the project's model_version names the live model (the backend's title) whose pre-labels annotators see
-    client.projects.update(id=project.id, model_version=backend.title, show_collab_predictions=True)
+    client.projects.update(id=project, model_version=backend.title, show_collab_predictions=True)
     return backend.id
 
 

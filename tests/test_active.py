@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from annotation.labelstudio.client import connect
-from annotation.labelstudio.project import export_tasks
+from annotation.labelstudio.project import export_tasks, find_project
 from gazette_ner import main
 from models.active import select, simulate
 from models.predict import Tagger
@@ -37,7 +37,7 @@ def test_suggest_pushes_the_least_confident_batch(ls_env, tmp_path):
     expected = sorted(texts, key=confidences.get)[:2]
     assert main(["ls", "suggest", "--k", "2", "--pool", str(pool), "--project", "suggest"]) == 0
     client = connect()
-    project = next(p.id for p in client.projects.list(title="suggest") if p.title == "suggest")
+    project = find_project(client, "suggest")
     tasks = export_tasks(client, project)
     assert sorted(t["data"]["ref_id"] for t in tasks) == sorted(expected)
     assert all(client.predictions.list(task=t["id"])[0].model_version == "gazette-ner-small" for t in tasks)

@@ -9,7 +9,7 @@ import pytest
 from annotation.labels import LABELS, Span
 from annotation.labelstudio.client import LabelStudioError, connect
 from annotation.labelstudio.interface import HOTKEYS, labeling_config, span_results
-from annotation.labelstudio.project import export_tasks
+from annotation.labelstudio.project import export_tasks, find_project
 from gazette_ner import main
 from conftest import LEGACY_TOKEN
 
@@ -53,7 +53,7 @@ def test_round_trip_push_annotate_pull(ls_env, records_file, tmp_path, capsys):
     assert main(["ls", "init", "--project", project]) == 0
     assert main(["ls", "push", str(records_file), "--project", project, "--rules"]) == 0
     client = connect()
-    project_id = next(p.id for p in client.projects.list(title=project) if p.title == project)
+    project_id = find_project(client, project)
     tasks = {t["data"]["ref_id"]: t for t in export_tasks(client, project_id)}
     assert set(tasks) == set(TEXTS)
 
@@ -109,7 +109,7 @@ def test_latest_annotation_of_each_annotator_wins(ls_env, records_file, tmp_path
     project = "latest-wins"
     assert main(["ls", "push", str(records_file), "--project", project, "--limit", "1"]) == 0
     client = connect()
-    project_id = next(p.id for p in client.projects.list(title=project) if p.title == project)
+    project_id = find_project(client, project)
     task = export_tasks(client, project_id)[0]
     text = TEXTS["t-fullwidth"]
     client.annotations.create(id=task["id"], result=span_results(text, gold_spans("t-fullwidth")[:1]))
@@ -123,7 +123,7 @@ def test_pull_names_the_task_whose_span_does_not_match(ls_env, records_file, tmp
     project = "bad-span"
     assert main(["ls", "push", str(records_file), "--project", project, "--limit", "1"]) == 0
     client = connect()
-    project_id = next(p.id for p in client.projects.list(title=project) if p.title == project)
+    project_id = find_project(client, project)
     task = export_tasks(client, project_id)[0]
     result = span_results(TEXTS["t-fullwidth"], gold_spans("t-fullwidth")[:1])
     result[0]["value"]["text"] = "市财政"  # an annotation whose text disagrees with its offsets
@@ -175,7 +175,7 @@ def test_push_whole_documents_with_rules(ls_env):
     project = "documents"
     assert main(["ls", "push", "--documents", "--split", "test", "--limit", "2", "--rules", "--project", project]) == 0
     client = connect()
-    project_id = next(p.id for p in client.projects.list(title=project) if p.title == project)
+    project_id = find_project(client, project)
     documents = {json.loads(line)["id"]: json.loads(line) for line in
                  (Path(__file__).resolve().parents[1] / "corpus" / "processed" / "documents.jsonl").open(encoding="utf-8")}
     tasks = export_tasks(client, project_id)

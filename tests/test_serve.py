@@ -12,10 +12,9 @@ from conftest import free_port
 from fastapi.testclient import TestClient
 
 from annotation.labelstudio.client import connect
-from annotation.labelstudio.interface import span_results
-from annotation.labelstudio.project import ensure_project, export_tasks, push_tasks
-from annotation.labelstudio.interface import to_task
 from annotation.labels import Span
+from annotation.labelstudio.interface import span_results, to_task
+from annotation.labelstudio.project import ensure_project, export_tasks, push_tasks
 from corpus.jsonl import write_jsonl
 from models.predict import Tagger
 from models.serve import Retrainer, create_app, register_backend

@@ -119,17 +119,24 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _records(args: argparse.Namespace) -> list[dict]:
+def read_records(path: Path, split: str | None = None) -> list[dict]:
+    """The {id, text, …} records of a JSONL file (sentences or documents), only those of the corpus
+    split ``split`` when given; a record without a string id and text is an error naming it."""
     from corpus.jsonl import RecordError, read_jsonl
 
-    path = args.input or PROCESSED / ("documents.jsonl" if args.documents else "sentences.jsonl")
     records = list(read_jsonl(path))
-    if args.split:
-        keep = set(json.loads((PROCESSED / "splits.json").read_text(encoding="utf-8"))[args.split])
-        records = [r for r in records if r.get("doc_id", r.get("id")) in keep]
     for n, record in enumerate(records, 1):
         if not isinstance(record.get("id"), str) or not isinstance(record.get("text"), str):
             raise RecordError(f"{path}: record {n} needs string 'id' and 'text'")
+    if split:
+        keep = set(json.loads((PROCESSED / "splits.json").read_text(encoding="utf-8"))[split])
+        records = [r for r in records if r.get("doc_id", r["id"]) in keep]
+    return records
+
+
+def _records(args: argparse.Namespace) -> list[dict]:
+    path = args.input or PROCESSED / ("documents.jsonl" if args.documents else "sentences.jsonl")
+    records = read_records(path, args.split)
     return records[: args.limit] if args.limit else records
 
 
@@ -164,15 +171,14 @@ def _pre_annotations(args: argparse.Namespace, records: list[dict]) -> tuple[dic
 def _pull(args: argparse.Namespace) -> int:
     from annotation.labelstudio.client import connect
     from annotation.labelstudio.interface import gold_records
-    from annotation.labelstudio.project import export_tasks
+    from annotation.labelstudio.project import export_tasks, find_project
     from annotation.validate import load_sentences, validate_records
     from corpus.jsonl import write_jsonl, write_text_atomic
 
     client = connect()
-    matches = [p for p in client.projects.list(title=args.project) if p.title == args.project]
-    if not matches:
+    project = find_project(client, args.project)
+    if project is None:
         raise LabelStudioError(f"no project titled {args.project!r}: run `gazette-ner ls init` and `ls push` first")
-    project = matches[0].id
     users = {u.id: u.email for u in client.users.list()}
     per_annotator, summary = gold_records(export_tasks(client, project), project, users)
     sentences = load_sentences(PROCESSED / "sentences.jsonl")

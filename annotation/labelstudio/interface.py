@@ -48,7 +48,7 @@ def instructions() -> str:
 def span_results(text: str, spans: Iterable[Span | dict]) -> list[dict]:
     """Spans (code points) as Label Studio ``labels`` results (UTF-16 units, browser newlines)."""
     offsets = OffsetMap(text)
-    browser_text = offsets.ls_text() if "\r" in text else text
+    browser_text = offsets.ls_text()
     results = []
     for n, span in enumerate(spans):
         span = span if isinstance(span, Span) else Span(span["start"], span["end"], span["label"], score=span.get("score"))

@@ -27,10 +27,6 @@ class OffsetMap:
         ls.append(pos)
         self._ls = ls
 
-    @property
-    def identity(self) -> bool:
-        return self._ls[-1] == len(self.text) and "\r" not in self.text
-
     def to_ls(self, offset: int) -> int:
         return self._ls[offset]
 

@@ -12,17 +12,21 @@ from tqdm import tqdm
 from annotation.labelstudio.interface import instructions, labeling_config
 
 
+def find_project(client, title: str) -> int | None:
+    """The id of the project titled exactly ``title`` (the API's title filter also matches substrings)."""
+    return next((p.id for p in client.projects.list(title=title) if p.title == title), None)
+
+
 def ensure_project(client, title: str, description: str = "") -> tuple[int, bool]:
     """The id of the project titled ``title`` with our labeling config (created, or updated in
     place so its tasks and annotations stay), and whether it was created."""
     config = labeling_config()
-    existing = [p for p in client.projects.list(title=title) if p.title == title]
+    existing = find_project(client, title)
     fields = dict(label_config=config, expert_instruction=instructions(), show_instruction=True,
                   description=description or "gazette-ner: entity spans in Chinese government documents")
-    if existing:
-        project = existing[0]
-        client.projects.update(id=project.id, **fields)
-        return project.id, False
+    if existing is not None:
+        client.projects.update(id=existing, **fields)
+        return existing, False
     project = client.projects.create(title=title, **fields)
     return project.id, True
 
