@@ -12,10 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-import torch
-
 from corpus.jsonl import write_text_atomic
-from training.modeling import load_token_classifier
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_ROOT = ROOT / "models" / "release"
@@ -79,6 +76,10 @@ one-to-one before tagging, as the training text uses ASCII forms.
 
 
 def release(model_dir: Path, name: str, scores: dict, commands: list[str], force: bool = False) -> Path:
+    import torch  # here, not at module level: `gazette-ner --help` registers this module
+
+    from training.modeling import load_token_classifier
+
     target = RELEASE_ROOT / name
     previous = target / "release.json"
     if previous.exists() and not force:
