@@ -783,6 +783,7 @@ def _aliases(item: str) -> list[str]:
 def write_mined_agencies(counts: Counter[str], sources: list[str]) -> None:
     header = ("# Agency names mined from responsibility clauses and task tables by annotation.rules.mine_agencies.\n"
               f"# Sources: {', '.join(sources)}\n# Regenerate: gazette-ner annotate rules --mine-agencies PATH...\n"
+              "# Names attested only in dev/test documents are removed after mining (tests/test_rules.py checks it).\n"
               "# name\tcount\n")
     body = "".join(f"{name}\t{n}\n" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     write_text_atomic(MINED_AGENCIES, header + body)

@@ -15,15 +15,21 @@ import torch
 
 
 class _Emissions(torch.nn.Module):
-    """The exported graph: input ids and mask → per-token label scores (no CRF, no loss)."""
+    """The exported graph: input ids, mask (and rule tags) → per-token label scores (no CRF, no loss)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.model.bert(input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.model.classifier(hidden)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *rule_ids: torch.Tensor) -> torch.Tensor:
+        if hasattr(self.model, "emissions"):  # the CRF tagger
+            return self.model.emissions(input_ids, attention_mask, *rule_ids)
+        return self.model(input_ids, attention_mask=attention_mask).logits
+
+
+def _input_names(model: torch.nn.Module) -> list[str]:
+    names = ["input_ids", "attention_mask"]
+    return names + ["rule_ids"] if getattr(model.config, "rule_features", False) else names
 
 
 def cache_dir() -> Path:
@@ -48,12 +54,12 @@ def export_int8(model: torch.nn.Module, model_dir: Path, target: Path | None = N
         return quantised
     target.mkdir(parents=True, exist_ok=True)
     full = target / "model.fp32.onnx"
+    names = _input_names(model)
     ids = torch.ones(2, 16, dtype=torch.long)
     with torch.inference_mode():
-        torch.onnx.export(_Emissions(model).eval(), (ids, torch.ones_like(ids)), str(full),
-                          input_names=["input_ids", "attention_mask"], output_names=["emissions"],
-                          dynamic_axes={name: {0: "batch", 1: "seq"} for name in
-                                        ("input_ids", "attention_mask", "emissions")},
+        torch.onnx.export(_Emissions(model).eval(), (ids,) + (torch.ones_like(ids),) * (len(names) - 1), str(full),
+                          input_names=names, output_names=["emissions"],
+                          dynamic_axes={name: {0: "batch", 1: "seq"} for name in names + ["emissions"]},
                           opset_version=17, dynamo=False)
     partial = target / "model.int8.onnx.partial"
     quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8)
@@ -97,8 +103,10 @@ class OnnxTokenClassifier:
     def eval(self) -> "OnnxTokenClassifier":
         return self
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SimpleNamespace:
-        logits = torch.from_numpy(self.session.run(None, {
-            "input_ids": input_ids.numpy().astype(np.int64), "attention_mask": attention_mask.numpy().astype(np.int64)})[0])
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                 rule_ids: torch.Tensor | None = None) -> SimpleNamespace:
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask, "rule_ids": rule_ids}
+        feed = {name: inputs[name].numpy().astype(np.int64) for name in _input_names(self.torch_model)}
+        logits = torch.from_numpy(self.session.run(None, feed)[0])
         tags = self.crf.decode(logits, attention_mask) if self.crf is not None else None
         return SimpleNamespace(logits=logits, tags=tags)

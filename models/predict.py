@@ -20,6 +20,7 @@ from annotation.labels import Span
 from corpus.sentences import split_paragraph
 from training.alignment import Window, encode_windows, merge_windows
 from training.modeling import load_token_classifier
+from training.rule_features import rule_tag_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_DIR = ROOT / "models" / "release"
@@ -112,7 +113,13 @@ class Tagger:
             for row, w in enumerate(batch):
                 ids[row, :len(w.input_ids)] = torch.tensor(w.input_ids)
                 mask[row, :len(w.input_ids)] = 1
-            output = self.model(input_ids=ids.to(device), attention_mask=mask.to(device))
+            inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
+            if batch[0].rule_ids is not None:
+                rules = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, w in enumerate(batch):
+                    rules[row, :len(w.rule_ids)] = torch.tensor(w.rule_ids)
+                inputs["rule_ids"] = rules.to(device)
+            output = self.model(**inputs)
             crf = getattr(self.model, "crf", None)
             probs = output.logits.float().softmax(-1) if crf is None else crf.marginals(output.logits, mask.to(device))
             best = getattr(output, "tags", None)
@@ -125,7 +132,8 @@ class Tagger:
 
     def _decode(self, segments: Sequence[str]) -> tuple[list[list[str]], list[dict[int, float]]]:
         """Character tags per segment, and the probability of the chosen tag per token start."""
-        windows = encode_windows(list(segments), self.tokenizer, self.max_length, self.stride)
+        rules = rule_tag_ids(segments) if getattr(self.model.config, "rule_features", False) else None
+        windows = encode_windows(list(segments), self.tokenizer, self.max_length, self.stride, char_rules=rules)
         predictions = self._predict(windows)
         char_tags = merge_windows([len(s) for s in segments], windows, [[t for t, _ in p] for p in predictions])
         token_probs: list[dict[int, float]] = [{} for _ in segments]

@@ -28,8 +28,12 @@ def _table(per_label: dict) -> str:
     return "\n".join(rows)
 
 
-def model_card(name: str, scores: dict, train_metrics: dict, commands: list[str], size_mb: float) -> str:
+def model_card(
+    name: str, scores: dict, train_metrics: dict, commands: list[str], size_mb: float, rule_features: bool = False
+) -> str:
     micro = scores["micro"]
+    features = ("\nIt also reads the rule pre-annotator's tag of every token (`annotation/rules.py`, whose lexicons hold no\n"
+                "name known only from dev/test documents); `Tagger` runs the rules on each sentence before tagging.")
     return f"""---
 language: zh
 license: apache-2.0
@@ -42,7 +46,7 @@ tags: [ner, chinese, government-documents, gazette-ner]
 
 Entity tagger for Chinese government gazettes and work plans: AGENCY, INDICATOR, AMOUNT, DATE,
 LOCATION, POLICY (annotation spec v1.2, character-level IOB2). A small BERT (`models/base/gazette-bert-small`,
-pretrained here with masked LM on public government text) fine-tuned on the project's gold corpus.
+pretrained here with masked LM on public government text) fine-tuned on the project's gold corpus.{features if rule_features else ""}
 {size_mb:.1f} MB of fp16 weights; load with `models.predict.Tagger.load(path)` or `gazette-ner predict --model`.
 
 ## Data
@@ -99,7 +103,8 @@ def release(model_dir: Path, name: str, scores: dict, commands: list[str], force
         raise ValueError(f"{model_dir}: {size_mb:.1f} MB of weights, over the {MAX_MB} MB release limit")
     train_metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8")) \
         if (model_dir / "metrics.json").exists() else {}
-    write_text_atomic(staging / "README.md", model_card(name, scores, train_metrics, commands, size_mb))
+    write_text_atomic(staging / "README.md", model_card(
+        name, scores, train_metrics, commands, size_mb, getattr(model.config, "rule_features", False)))
     write_text_atomic(staging / "release.json", json.dumps(
         {"name": name, "test_micro_f1": scores["micro"]["f1"],
          "test": {key: scores[key] for key in ("micro", "macro", "per_label") if key in scores}, "commands": commands},

@@ -34,7 +34,7 @@ def test_shipped_pretrain_configs_load(name):
     assert config.training.release_dir is not None
 
 
-@pytest.mark.parametrize("name", ["ner-tiny-test.yaml", "ner-small.yaml", "ner-bert-base-chinese.yaml"])
+@pytest.mark.parametrize("name", ["ner-tiny-test.yaml", "ner-small.yaml", "ner-small-traindev.yaml", "ner-bert-base-chinese.yaml"])
 def test_shipped_ner_configs_load(name):
     config = load_config(CONFIGS / name, FinetuneConfig)
     assert config.training.model_dir is not None and config.dataset.is_absolute()
@@ -97,6 +97,10 @@ def test_missing_required_key_and_inconsistent_values(tmp_path):
     config = tiny_ner()
     config["stride"] = 40
     with pytest.raises(ConfigError, match="stride: 40 must be smaller than max_length - 2"):
+        load_config(write(tmp_path, config), FinetuneConfig)
+    config = tiny_ner()
+    config.update(crf=False, rule_features=True)
+    with pytest.raises(ConfigError, match="rule_features: needs crf: true"):
         load_config(write(tmp_path, config), FinetuneConfig)
     config = tiny_pretrain()
     config["model"]["num_attention_heads"] = 3

@@ -21,8 +21,10 @@ from corpus.jsonl import RecordError, write_jsonl
 from training.alignment import IGNORE, encode_windows, merge_windows
 from training.config import REPO_ROOT, FinetuneConfig, load_config
 from training.dataset import build_dataset
-from training.finetune import encode_rows, entity_scores, finetune
+from models.onnx_engine import OnnxTokenClassifier
+from training.finetune import build_model, encode_rows, entity_scores, finetune
 from training.modeling import IOB2CRF, BertCrfForTokenClassification, load_token_classifier
+from training.rule_features import rule_tag_ids
 
 TOKENIZER = REPO_ROOT.parent / "shared" / "models" / "bert-base-chinese-tokenizer"
 TINY_CONFIG = REPO_ROOT / "configs" / "ner-tiny-test.yaml"
@@ -249,6 +251,15 @@ def test_tiny_finetune_saves_everything_and_is_deterministic(dataset_dir, tmp_pa
         assert torch.equal(a, b), name
 
 
+def test_without_dev_checks_the_whole_schedule_runs_and_the_last_weights_are_kept(dataset_dir, tokenizer, tmp_path):
+    config = tiny_config(dataset_dir, tmp_path, **{"training.eval_strategy": "no", "training.num_train_epochs": 3})
+    finetune(config)
+    summary = json.loads((tmp_path / "final" / "metrics.json").read_text("utf-8"))
+    windows = encode_rows(list(load_from_disk(str(dataset_dir))["train"]), tokenizer, config.max_length, config.stride).windows
+    assert summary["global_step"] == 3 * math.ceil(len(windows) / config.training.per_device_train_batch_size)
+    assert summary["best_checkpoint"] is None and "f1" in summary["dev"]  # dev is still scored once, at the end
+
+
 def test_softmax_head_trains_from_silver_too(dataset_dir, tmp_path):
     config = tiny_config(dataset_dir, tmp_path, crf=False, train_splits=["train", "silver"])
     metrics = finetune(config)
@@ -294,3 +305,54 @@ def test_crf_marginals_equal_brute_force_path_sums():
     for t in range(3):
         expected = [sum(math.exp(float(s - log_z)) for p, s in scores.items() if p[t] == k) for k in range(5)]
         assert marginals[0, t].tolist() == pytest.approx(expected, abs=1e-5)
+
+
+# --- rule features ---------------------------------------------------------------------------------
+
+RULE_TEXT = "到2020年,全市新增城镇人口20万人以上,市环保局负责。"
+
+
+def test_rule_tags_reach_the_tokens_they_start_at(tokenizer):
+    (rules,) = rule_tag_ids([RULE_TEXT])
+    char_tags = [IOB2_TAGS[i] for i in rules]
+    assert "B-DATE" in char_tags and "B-AMOUNT" in char_tags  # the rules see 2020年 and 20万人以上
+    windows = encode_windows([RULE_TEXT], tokenizer, 12, 4, char_rules=[rules])
+    assert len(windows) > 1
+    for window in windows:
+        assert window.labels is None and len(window.rule_ids) == len(window.input_ids)
+        for k, ((a, b), rule) in enumerate(zip(window.offsets, window.rule_ids)):
+            expected = "O" if b == a else char_tags[a]
+            if k == 1 and expected.startswith("I-"):
+                expected = "B-" + expected[2:]  # a window starting inside an entity starts it
+            assert IOB2_TAGS[rule] == expected
+
+
+def test_rule_features_start_from_the_base_and_are_required(dataset_dir, tokenizer, tmp_path):
+    model = build_model(tiny_config(dataset_dir, tmp_path, rule_features=True), tokenizer).eval()
+    encoded = tokenizer([RULE_TEXT], return_tensors="pt")
+    ids, mask = encoded["input_ids"], encoded["attention_mask"]
+    assert not model.rule_embeddings.weight.any()
+    with torch.no_grad():
+        plain = model.emissions(ids, mask, torch.zeros_like(ids))
+        assert torch.equal(plain, model.emissions(ids, mask, torch.randint(0, len(IOB2_TAGS), ids.shape)))
+    with pytest.raises(ValueError, match="pass rule_ids"):
+        model(input_ids=ids, attention_mask=mask)
+
+
+def test_rule_feature_tagger_trains_and_both_engines_use_the_feature(dataset_dir, tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    finetune(tiny_config(dataset_dir, tmp_path, rule_features=True))
+    final = tmp_path / "final"
+    model = load_token_classifier(str(final))
+    assert model.config.rule_features and model.rule_embeddings.weight.any()
+    assert yaml.safe_load((final / "train_config.yaml").read_text("utf-8"))["rule_features"] is True
+    encoded = tokenizer([RULE_TEXT], return_tensors="pt")
+    ids, mask = encoded["input_ids"], encoded["attention_mask"]
+    window = encode_windows([RULE_TEXT], tokenizer, 64, 0, char_rules=rule_tag_ids([RULE_TEXT]))[0]
+    rules = torch.tensor([window.rule_ids])
+    onnx = OnnxTokenClassifier.from_model(model, final)
+    with torch.no_grad():
+        for given in (rules, torch.zeros_like(rules)):
+            reference = model.emissions(ids, mask, given)
+            assert torch.allclose(onnx(ids, mask, given).logits, reference, atol=0.05 * float(reference.abs().max()))
+        assert not torch.equal(model.emissions(ids, mask, rules), model.emissions(ids, mask, torch.zeros_like(rules)))

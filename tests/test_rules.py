@@ -241,3 +241,26 @@ def test_command_reports_bad_input(tmp_path, capsys):
     assert args.func(args) == 1
     assert "record 1: missing string field 'text'" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_no_lexicon_name_is_known_only_from_held_out_documents():
+    """The rules are a baseline and a model feature: a name seen only in dev/test text would leak them."""
+    from training.config import REPO_ROOT
+
+    def texts(path: Path) -> str:
+        return "\n".join(json.loads(line)["text"] for line in path.read_text("utf-8").splitlines())
+
+    shared = REPO_ROOT.parent / "shared"
+    gold = REPO_ROOT / "annotation" / "gold"
+    held_out = texts(gold / "dev.jsonl") + texts(gold / "test.jsonl")
+    known = texts(gold / "train.jsonl") + (shared / "ANNOTATION_SPEC.md").read_text("utf-8")
+    known += "".join(texts(path) for path in sorted((shared / "corpus" / "unlabeled").glob("*.jsonl")))
+    leaks = []
+    for path in sorted((REPO_ROOT / "annotation" / "lexicons").glob("*")):
+        if path.name == "divisions.tsv":  # an external list (cpca), not read off the corpus
+            continue
+        for line in path.read_text("utf-8").splitlines():
+            name = line.split("\t")[0].strip().lstrip("-")
+            if name and not line.startswith("#") and name in held_out and name not in known:
+                leaks.append(f"{path.name}: {name}")
+    assert leaks == []

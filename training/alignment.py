@@ -32,6 +32,7 @@ class Window:
     offsets: list[tuple[int, int]]  # per token, character offsets in the sentence; (0, 0) for specials
     owned: tuple[int, int]  # the characters [start, end) whose labels this window decides
     labels: list[int] | None = None  # per token tag id; IGNORE on special tokens
+    rule_ids: list[int] | None = None  # per token tag id of the rule pre-annotation; O on special tokens
 
 
 def _owned_ranges(windows_offsets: list[list[tuple[int, int]]], length: int) -> list[tuple[int, int]]:
@@ -58,15 +59,21 @@ def valid_iob2(labels: list[int]) -> list[int]:
     return fixed
 
 
+def _at_token_starts(char_tags: list[int], offsets: list[tuple[int, int]], special: int) -> list[int]:
+    return [char_tags[a] if b > a else special for a, b in offsets]
+
+
 def encode_windows(
     texts: list[str],
     tokenizer: PreTrainedTokenizerFast,
     max_length: int,
     stride: int,
     char_labels: list[list[int]] | None = None,
+    char_rules: list[list[int]] | None = None,
 ) -> list[Window]:
     """Tokenise sentences into windows of at most ``max_length`` tokens; with ``char_labels``
-    (one tag id per character) every window carries token labels taken at each offset start."""
+    (one tag id per character) every window carries token labels taken at each offset start, and
+    with ``char_rules`` the rule tags the same way (training.rule_features)."""
     encoded = tokenizer(
         [normalise_for_model(text) for text in texts],
         truncation=True,
@@ -83,11 +90,12 @@ def encode_windows(
         all_offsets = [[tuple(o) for o in encoded["offset_mapping"][row]] for row in rows]
         owned = _owned_ranges(all_offsets, len(texts[sentence]))
         for row, offsets, span in zip(rows, all_offsets, owned):
-            labels = None
+            labels = rules = None
             if char_labels is not None:
-                tags = char_labels[sentence]
-                labels = valid_iob2([tags[a] if b > a else IGNORE for a, b in offsets])
-            windows.append(Window(sentence, encoded["input_ids"][row], offsets, span, labels))
+                labels = valid_iob2(_at_token_starts(char_labels[sentence], offsets, IGNORE))
+            if char_rules is not None:
+                rules = valid_iob2(_at_token_starts(char_rules[sentence], offsets, TAG_ID["O"]))
+            windows.append(Window(sentence, encoded["input_ids"][row], offsets, span, labels, rules))
     return windows
 
 

@@ -152,7 +152,9 @@ class FinetuneTraining(Section):
     lr_scheduler_type: str = "linear"
     max_grad_norm: float = Field(1.0, gt=0)
     seed: int = 42
-    eval_strategy: Literal["epoch", "steps"] = "epoch"
+    # "no": train the whole schedule without dev checks and keep the last weights (for train+dev recipes,
+    # whose dev split is not held out, so checking it would only cost time)
+    eval_strategy: Literal["epoch", "steps", "no"] = "epoch"
     eval_steps: int | None = Field(None, ge=1)  # with eval_strategy: steps
     logging_steps: int = Field(10, ge=1)
     early_stopping_patience: int = Field(5, ge=1)  # evaluations without a better dev entity F1
@@ -184,6 +186,7 @@ class FinetuneConfig(Section):
     max_length: int = Field(128, ge=8, le=512)
     stride: int = Field(32, ge=0)
     crf: bool = False
+    rule_features: bool = False  # the rule pre-annotator's tags as an input feature (training.rule_features)
     classifier_dropout: float | None = Field(None, ge=0, lt=1)
     training: FinetuneTraining = Field(default_factory=FinetuneTraining)
 
@@ -191,6 +194,8 @@ class FinetuneConfig(Section):
     def _consistent(self) -> "FinetuneConfig":
         if self.stride >= self.max_length - 2:
             raise ValueError(f"stride: {self.stride} must be smaller than max_length - 2 ({self.max_length - 2})")
+        if self.rule_features and not self.crf:
+            raise ValueError("rule_features: needs crf: true (the feature is part of the CRF tagger)")
         if self.base_model == "random" and self.tokenizer is None:
             raise ValueError("tokenizer: required when base_model is random")
         return self

@@ -22,6 +22,7 @@ from datasets import load_from_disk
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 from transformers import (
+    AutoConfig,
     AutoModelForTokenClassification,
     AutoTokenizer,
     BertConfig,
@@ -41,6 +42,7 @@ from training.alignment import Window, encode_windows, merge_windows
 from training.config import ConfigError, FinetuneConfig, dump_config, load_config
 from training.modeling import BertCrfForTokenClassification
 from training.pretrain import mixed_precision
+from training.rule_features import rule_tag_ids
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,21 @@ class EncodedSplit:
     def features(self) -> list[dict[str, list[int]]]:
         return [
             {"input_ids": w.input_ids, "attention_mask": [1] * len(w.input_ids), "labels": w.labels}
+            | ({"rule_ids": w.rule_ids} if w.rule_ids is not None else {})
             for w in self.windows
         ]
+
+
+class RuleFeatureCollator(DataCollatorForTokenClassification):
+    """DataCollatorForTokenClassification that also pads ``rule_ids`` (with O) to the batch width."""
+
+    def torch_call(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        if "rule_ids" not in features[0]:
+            return super().torch_call(features)
+        batch = super().torch_call([{k: v for k, v in f.items() if k != "rule_ids"} for f in features])
+        width = batch["input_ids"].shape[1]
+        batch["rule_ids"] = torch.tensor([f["rule_ids"] + [0] * (width - len(f["rule_ids"])) for f in features])
+        return batch
 
 
 class WindowDataset(torch.utils.data.Dataset):
@@ -74,11 +89,15 @@ class WindowDataset(torch.utils.data.Dataset):
         return self.items[index]
 
 
-def encode_rows(rows: list[dict], tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int) -> EncodedSplit:
-    """Dataset rows (``tokens`` = characters, ``ner_tags`` = class ids) -> windows with token labels."""
+def encode_rows(
+    rows: list[dict], tokenizer: PreTrainedTokenizerFast, max_length: int, stride: int, rule_features: bool = False
+) -> EncodedSplit:
+    """Dataset rows (``tokens`` = characters, ``ner_tags`` = class ids) -> windows with token labels
+    (and the rules' tags when the model takes them as a feature)."""
     texts = ["".join(row["tokens"]) for row in rows]
     char_labels = [list(row["ner_tags"]) for row in rows]
-    windows = encode_windows(texts, tokenizer, max_length, stride, char_labels)
+    rules = rule_tag_ids(texts) if rule_features else None
+    windows = encode_windows(texts, tokenizer, max_length, stride, char_labels, rules)
     gold = [[ID2LABEL[i] for i in labels] for labels in char_labels]
     return EncodedSplit(texts, gold, windows)
 
@@ -120,22 +139,27 @@ def build_model(config: FinetuneConfig, tokenizer: PreTrainedTokenizerFast) -> t
     head = {"num_labels": len(IOB2_TAGS), "id2label": ID2LABEL, "label2id": LABEL2ID}
     if config.classifier_dropout is not None:
         head["classifier_dropout"] = config.classifier_dropout
-    model_class = BertCrfForTokenClassification if config.crf else None
-    if config.base_model == "random":
+    random = config.base_model == "random"
+    if random:
         bert = BertConfig(
             vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **config.random_model.model_dump(), **head
         )
-        model = (model_class or BertForTokenClassification)(bert)
     else:
-        loader = model_class or AutoModelForTokenClassification
-        # float32 explicitly: a base released in fp16 would otherwise be trained in fp16
-        model = loader.from_pretrained(config.base_path, dtype=torch.float32, **head)
+        bert = AutoConfig.from_pretrained(config.base_path, **head)
+    bert.rule_features = config.rule_features  # read by the CRF model's constructor
+    if config.crf:
+        model_class = BertCrfForTokenClassification
+    else:
+        model_class = BertForTokenClassification if random else AutoModelForTokenClassification
+    # float32 explicitly: a base released in fp16 would otherwise be trained in fp16
+    model = model_class(bert) if random else model_class.from_pretrained(config.base_path, config=bert, dtype=torch.float32)
     model.config.use_crf = config.crf
     return model
 
 
 def training_arguments(config: FinetuneConfig) -> TrainingArguments:
     t = config.training
+    checks_dev = t.eval_strategy != "no"
     return TrainingArguments(
         output_dir=str(t.output_dir),
         num_train_epochs=t.num_train_epochs,
@@ -152,11 +176,11 @@ def training_arguments(config: FinetuneConfig) -> TrainingArguments:
         data_seed=t.seed,
         eval_strategy=t.eval_strategy,
         eval_steps=t.eval_steps,
-        save_strategy=t.eval_strategy,
+        save_strategy=t.eval_strategy if checks_dev else "epoch",
         save_steps=t.eval_steps,
         save_total_limit=t.save_total_limit,
-        load_best_model_at_end=True,
-        metric_for_best_model="f1",
+        load_best_model_at_end=checks_dev,
+        metric_for_best_model="f1" if checks_dev else None,
         greater_is_better=True,
         logging_steps=t.logging_steps,
         dataloader_num_workers=t.dataloader_num_workers,
@@ -197,20 +221,21 @@ def finetune(config: FinetuneConfig) -> dict[str, float]:
         if name not in dataset:
             raise ConfigError(f"{config.dataset}: no split {name!r} (has {', '.join(dataset)})")
     train_rows = [row for name in config.train_splits for row in dataset[name]]
-    train = encode_rows(train_rows, tokenizer, config.max_length, config.stride)
-    dev = encode_rows(list(dataset[config.eval_split]), tokenizer, config.max_length, config.stride)
+    train = encode_rows(train_rows, tokenizer, config.max_length, config.stride, config.rule_features)
+    dev = encode_rows(list(dataset[config.eval_split]), tokenizer, config.max_length, config.stride, config.rule_features)
     log.info("train: %d sentences in %d windows; %s: %d sentences in %d windows",
              len(train.texts), len(train.windows), config.eval_split, len(dev.texts), len(dev.windows))
     trainer = SentenceOrderTrainer(
         model=build_model(config, tokenizer),
         args=training_arguments(config),
-        data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
+        data_collator=RuleFeatureCollator(tokenizer, pad_to_multiple_of=8),
         train_dataset=WindowDataset(train.features()),
         eval_dataset=WindowDataset(dev.features()),
         processing_class=tokenizer,
         compute_metrics=metrics_function(dev),
         preprocess_logits_for_metrics=predicted_tag_ids,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience)],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience)]
+        if config.training.eval_strategy != "no" else [],
     )
     result = trainer.train()
     metrics = trainer.evaluate()

@@ -170,7 +170,10 @@ class CrfTokenClassifierOutput(ModelOutput):
 
 class BertCrfForTokenClassification(BertPreTrainedModel):
     """BERT + linear emissions + IOB2-constrained CRF. ``config.use_crf`` marks its checkpoints;
-    ``load_token_classifier`` picks this class for them."""
+    ``load_token_classifier`` picks this class for them.
+
+    With ``config.rule_features`` each token's rule tag (training.rule_features) is embedded and added
+    to its word embedding; that table starts at zero, so training starts from the base encoder as is."""
 
     accepts_loss_kwargs = False
 
@@ -182,24 +185,46 @@ class BertCrfForTokenClassification(BertPreTrainedModel):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.crf = IOB2CRF([config.id2label[i] for i in range(config.num_labels)])
+        self.rule_embeddings = (
+            nn.Embedding(config.num_labels, config.hidden_size) if getattr(config, "rule_features", False) else None
+        )
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, IOB2CRF):
             nn.init.zeros_(module.transitions)
+        elif module is self.rule_embeddings:
+            nn.init.zeros_(module.weight)
         else:
             super()._init_weights(module)
+
+    def emissions(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        rule_ids: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Per-token label scores, before the CRF."""
+        if self.rule_embeddings is None:
+            hidden = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        else:
+            if rule_ids is None:
+                raise ValueError("this model was trained with rule features: pass rule_ids (training.rule_features)")
+            embeds = self.bert.embeddings.word_embeddings(input_ids) + self.rule_embeddings(rule_ids)
+            hidden = self.bert(inputs_embeds=embeds, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        return self.classifier(self.dropout(hidden.last_hidden_state))
 
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
+        rule_ids: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         **kwargs,
     ) -> CrfTokenClassifierOutput:
-        hidden = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-        emissions = self.classifier(self.dropout(hidden))
+        emissions = self.emissions(input_ids, attention_mask, rule_ids, token_type_ids)
         mask = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
         loss = None
         if labels is not None:
