@@ -19,8 +19,6 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import cohen_kappa_score
 
 from annotation.labels import LABELS, Span, spans_to_iob2
 from annotation.validate import record_spans
@@ -54,6 +52,8 @@ def match_spans(
     """
     if not gold or not pred:
         return []
+    from scipy.optimize import linear_sum_assignment  # here: scipy costs the CLI's start-up half a second
+
     # Each extra preference term is scaled so that all of them together stay below one pair.
     scale = 1.0 / (min(len(gold), len(pred)) + 1)
     weights = np.zeros((len(gold), len(pred)))
@@ -134,6 +134,8 @@ def character_kappa(a_tags: Sequence[str], b_tags: Sequence[str]) -> float | Non
     """Cohen's kappa over per-character tags; None when undefined (both sides use a single tag)."""
     if not a_tags:
         return None
+    from sklearn.metrics import cohen_kappa_score  # here: sklearn costs the CLI's start-up 1.5 s
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kappa = cohen_kappa_score(list(a_tags), list(b_tags))

@@ -14,7 +14,6 @@ from rich.table import Table
 
 from annotation.labels import Span
 from corpus.jsonl import RecordError, read_jsonl, write_jsonl
-from evaluation.report import write_report
 from evaluation.scoring import ERROR_KINDS, score
 
 GOLD_DIR = Path("annotation/gold")
@@ -88,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]{len(result['missing_predictions'])} gold sentence(s) have no prediction "
                       f"and count as predicted empty[/yellow]")
     if args.output:
+        from evaluation.report import write_report  # matplotlib: only when a report is written
+
         if args.model is not None:
             write_jsonl(args.output / "predictions.jsonl", preds)
         paths = write_report(result, args.output, inputs, title=f"Evaluation: {args.model or args.pred}")

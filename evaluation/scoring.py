@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
 
 from annotation.agreement import iou, match_spans
 from annotation.labels import LABELS, Span, spans_to_iob2
@@ -142,6 +140,9 @@ def score(gold_records: Sequence[dict], pred_records: Sequence[dict]) -> dict:
                 "gold": g.to_json() if g else None,
                 "pred": p.to_json() if p else None,
             })
+    from seqeval.metrics import classification_report  # here: seqeval loads sklearn, 1.5 s of CLI start-up
+    from seqeval.scheme import IOB2
+
     report = classification_report(y_true, y_pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
     return {
         "sentences": len(joined),
