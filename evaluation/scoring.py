@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-
 from annotation.agreement import iou, match_spans
 from annotation.labels import LABELS, Span, spans_to_iob2
 from annotation.validate import record_spans

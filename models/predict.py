@@ -110,14 +110,14 @@ class Tagger:
             width = max(len(w.input_ids) for w in batch)
             ids = torch.full((len(batch), width), pad, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
+            rules = torch.zeros((len(batch), width), dtype=torch.long) if batch[0].rule_ids is not None else None
             for row, w in enumerate(batch):
                 ids[row, :len(w.input_ids)] = torch.tensor(w.input_ids)
                 mask[row, :len(w.input_ids)] = 1
-            inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
-            if batch[0].rule_ids is not None:
-                rules = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, w in enumerate(batch):
+                if rules is not None:
                     rules[row, :len(w.rule_ids)] = torch.tensor(w.rule_ids)
+            inputs = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
+            if rules is not None:
                 inputs["rule_ids"] = rules.to(device)
             output = self.model(**inputs)
             crf = getattr(self.model, "crf", None)

@@ -162,6 +162,11 @@ class FinetuneTraining(Section):
     precision: Precision = "auto"
     dataloader_num_workers: int = Field(0, ge=0)
 
+    @property
+    def checks_dev(self) -> bool:
+        """Whether dev is scored during training (checkpoint selection, early stopping)."""
+        return self.eval_strategy != "no"
+
     @model_validator(mode="after")
     def _defaults(self) -> "FinetuneTraining":
         if self.model_dir is None:

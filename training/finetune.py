@@ -159,7 +159,6 @@ def build_model(config: FinetuneConfig, tokenizer: PreTrainedTokenizerFast) -> t
 
 def training_arguments(config: FinetuneConfig) -> TrainingArguments:
     t = config.training
-    checks_dev = t.eval_strategy != "no"
     return TrainingArguments(
         output_dir=str(t.output_dir),
         num_train_epochs=t.num_train_epochs,
@@ -176,11 +175,11 @@ def training_arguments(config: FinetuneConfig) -> TrainingArguments:
         data_seed=t.seed,
         eval_strategy=t.eval_strategy,
         eval_steps=t.eval_steps,
-        save_strategy=t.eval_strategy if checks_dev else "epoch",
+        save_strategy=t.eval_strategy if t.checks_dev else "epoch",
         save_steps=t.eval_steps,
         save_total_limit=t.save_total_limit,
-        load_best_model_at_end=checks_dev,
-        metric_for_best_model="f1" if checks_dev else None,
+        load_best_model_at_end=t.checks_dev,
+        metric_for_best_model="f1" if t.checks_dev else None,
         greater_is_better=True,
         logging_steps=t.logging_steps,
         dataloader_num_workers=t.dataloader_num_workers,
@@ -235,7 +234,7 @@ def finetune(config: FinetuneConfig) -> dict[str, float]:
         compute_metrics=metrics_function(dev),
         preprocess_logits_for_metrics=predicted_tag_ids,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience)]
-        if config.training.eval_strategy != "no" else [],
+        if config.training.checks_dev else [],
     )
     result = trainer.train()
     metrics = trainer.evaluate()

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from annotation.labels import IOB2_TAGS, spans_to_iob2
+from annotation.labels import spans_to_iob2
 from annotation.rules import annotate
-
-TAG_ID = {tag: i for i, tag in enumerate(IOB2_TAGS)}
+from training.alignment import TAG_ID
 
 
 def rule_tag_ids(texts: Sequence[str]) -> list[list[int]]:
