@@ -480,7 +480,8 @@ COMPANY_LEAD_RE = re.compile(r"^(?:增加|隶属于?|支持|鼓励|引导|推动
 MASKED_END_RE = re.compile(r"XX(?:自治区|自治州|街道|社区|省|市|县|区|镇|乡|村|岛)$")
 WEAK_HEAD_RE = re.compile(rf"(?P<body>(?![委{_STOP_BODY_RE}])[{HAN}]{{2,8}}?(?<![格布结当大开创举督主协代帮包通承经]))(?:局|委|办|厅)"
                           r"(?![理法公托员面长室事])")
-ALIAS_RE = re.compile(rf"[(（〔](?P<alias>[{HAN}]{{2,14}}?(?:局|委|办|厅|委员会|中心|联合会|商会|总商会|工商联))[)）〕]")
+CENTRE_RE = re.compile(rf"(?P<body>(?![{_STOP_BODY_RE}])[{HAN}]{{2,10}}?)中心(?![城区镇村组点])")
+ALIAS_RE = re.compile(rf"[(（〔](?P<alias>(?![{_STOP_BODY_RE}])[{HAN}]{{2,14}}?(?:局|委|办|厅|委员会|中心|联合会|商会|总商会|工商联))[)）〕]")
 STRONG_RE = re.compile(rf"[{HAN}]{{0,12}}?(?:{'|'.join(STRONG_HEADS)})")
 ELLIPSIS_RE = re.compile(
     r"(?:各|相关)(?P<levels>(?:自治县|县级市|县市区|县区|县|市|区|特区|镇|乡|街道|旗)"
@@ -526,6 +527,13 @@ def _extend_left(text: str, s: int, prefix_gaz: Gazetteer) -> int:
     return s
 
 
+def _plain_body(body: str) -> bool:
+    """A body name between a level prefix and its head: no function word or second level, except a
+    和 joining two words (经济和信息化局) and 市场 (市场监管局)."""
+    body = re.sub(rf"(?<=[{HAN}]{{2}})和(?=[{HAN}]{{2}})", "", body).replace("市场", "")
+    return not any(c in _STOP_BODY or c in LEVEL_CHARS for c in body)
+
+
 def agencies(text: str) -> list[tuple[int, int]]:
     """Named bodies: mined and curated names, prefix + head patterns, coordinated ellipsis (rules 1, 3, 10, 16, 17, 21, 22)."""
     lex = lexicons()
@@ -558,9 +566,9 @@ def agencies(text: str) -> list[tuple[int, int]]:
     anchors |= {m.end() for m in MASKED_PLACE_RE.finditer(text)}
     anchors |= {i + 1 for i, ch in enumerate(text) if ch in LEVEL_CHARS and _level_char_ok(text, i, prefix_gaz)}
     for p in anchors:
-        weak = WEAK_HEAD_RE.match(text, p)
-        if weak and not any(c in _STOP_BODY or c in LEVEL_CHARS for c in weak.group("body")):
-            spans.append((_extend_left(text, p, prefix_gaz), weak.end()))  # 六盘水市中小企业局
+        for weak in (WEAK_HEAD_RE.match(text, p), CENTRE_RE.match(text, p)):
+            if weak and _plain_body(weak.group("body")):
+                spans.append((_extend_left(text, p, prefix_gaz), weak.end()))  # 六盘水市中小企业局, 市政务服务中心
         m = STRONG_RE.match(text, p)
         if not m:
             continue

@@ -133,7 +133,10 @@ class Tagger:
     def _decode(self, segments: Sequence[str]) -> tuple[list[list[str]], list[dict[int, float]]]:
         """Character tags per segment, and the probability of the chosen tag per token start."""
         rules = rule_tag_ids(segments) if getattr(self.model.config, "rule_features", False) else None
-        windows = encode_windows(list(segments), self.tokenizer, self.max_length, self.stride, char_rules=rules)
+        normalisation = getattr(self.model.config, "text_normalisation", 1)  # older models: version 1
+        windows = encode_windows(
+            list(segments), self.tokenizer, self.max_length, self.stride, char_rules=rules, normalisation=normalisation
+        )
         predictions = self._predict(windows)
         char_tags = merge_windows([len(s) for s in segments], windows, [[t for t, _ in p] for p in predictions])
         token_probs: list[dict[int, float]] = [{} for _ in segments]

@@ -29,9 +29,12 @@ def _table(per_label: dict) -> str:
 
 
 def model_card(
-    name: str, scores: dict, train_metrics: dict, commands: list[str], size_mb: float, rule_features: bool = False
+    name: str, scores: dict, train_metrics: dict, commands: list[str], size_mb: float, rule_features: bool = False,
+    normalisation: int = 1,
 ) -> str:
     micro = scores["micro"]
+    mapped = "full-width forms to ASCII" + (", letters lower-cased, curly quotes and long dashes to ASCII"
+                                            if normalisation >= 2 else "")
     features = ("\nIt also reads the rule pre-annotator's tag of every token (`annotation/rules.py`, whose lexicons hold no\n"
                 "name known only from dev/test documents); `Tagger` runs the rules on each sentence before tagging.")
     return f"""---
@@ -74,8 +77,9 @@ Dev F1 at the selected checkpoint: {train_metrics.get('dev', {}).get('f1', float
 ## Limits
 
 Trained on five sources (六盘水, 2022 anonymised work plans, 本溪, 衡阳, 沅江) and their styles; rare labels
-(INDICATOR, LOCATION) have few examples and the lowest scores. Full-width punctuation is mapped to ASCII
-one-to-one before tagging, as the training text uses ASCII forms.
+(INDICATOR, LOCATION) have few examples and the lowest scores. Before tagging, text is normalised one
+character for one (`corpus/normalise.py` version {normalisation}: {mapped}), so offsets still point into the
+original text.
 """
 
 
@@ -104,7 +108,8 @@ def release(model_dir: Path, name: str, scores: dict, commands: list[str], force
     train_metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8")) \
         if (model_dir / "metrics.json").exists() else {}
     write_text_atomic(staging / "README.md", model_card(
-        name, scores, train_metrics, commands, size_mb, getattr(model.config, "rule_features", False)))
+        name, scores, train_metrics, commands, size_mb, getattr(model.config, "rule_features", False),
+        getattr(model.config, "text_normalisation", 1)))
     write_text_atomic(staging / "release.json", json.dumps(
         {"name": name, "test_micro_f1": scores["micro"]["f1"],
          "test": {key: scores[key] for key in ("micro", "macro", "per_label") if key in scores}, "commands": commands},

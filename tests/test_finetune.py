@@ -18,6 +18,7 @@ from transformers import AutoTokenizer
 
 from annotation.labels import IOB2_TAGS, Span, spans_to_iob2
 from corpus.jsonl import RecordError, write_jsonl
+from corpus.normalise import NORMALISATION_VERSION
 from training.alignment import IGNORE, encode_windows, merge_windows
 from training.config import REPO_ROOT, FinetuneConfig, load_config
 from training.dataset import build_dataset
@@ -244,6 +245,7 @@ def test_tiny_finetune_saves_everything_and_is_deterministic(dataset_dir, tmp_pa
     model = load_token_classifier(str(final))
     assert isinstance(model, BertCrfForTokenClassification)
     assert model.config.id2label[0] == "O" and model.config.use_crf
+    assert model.config.text_normalisation == NORMALISATION_VERSION  # the Tagger reads the model's own version
 
     finetune(tiny_config(dataset_dir, tmp_path / "b"))
     again = load_token_classifier(str(tmp_path / "b" / "final"))

@@ -61,6 +61,25 @@ def test_offsets_point_into_the_original_text(tiny_model, text):
         assert span.text.replace(" ", "") == "市环保局"
 
 
+class TokenRecorder(Tagger):
+    """Records the tokens the model would see."""
+
+    def _predict(self, windows):
+        self.seen = [self.tokenizer.convert_ids_to_tokens(w.input_ids) for w in windows]
+        return [[("O", 1.0)] * len(w.input_ids) for w in windows]
+
+
+def test_a_model_sees_text_normalised_as_it_was_trained(tiny_model):
+    text = "XX镇GDP增长“两成”"
+    old = TokenRecorder.load(tiny_model)  # saved without config.text_normalisation: version 1
+    old.tag_segments([text])
+    assert old.seen[0][1:-1] == ["[UNK]", "镇", "[UNK]", "增", "长", "[UNK]", "两", "成", "[UNK]"]
+    new = TokenRecorder.load(tiny_model)
+    new.model.config.text_normalisation = 2
+    new.tag_segments([text])
+    assert new.seen[0][1:-1] == ["xx", "镇", "gdp", "增", "长", '"', "两", "成", '"']
+
+
 def test_real_model_output_is_well_formed(tiny_model):
     texts = ["六盘水市环境保护局负责。2015年底前完成。", "", "没有标点的一段话" * 50]
     results = Tagger.load(tiny_model, max_length=32, stride=8).tag(texts)

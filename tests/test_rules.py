@@ -136,9 +136,20 @@ def test_agency_variants():
     assert labelled("(益阳市生态环境局沅江分局牵头)") == [("益阳市生态环境局沅江分局", "AGENCY")]
 
 
+def test_body_names_joined_by_he_market_bodies_and_centres():
+    # dev-split clauses the rules used to miss (和 and 市场 inside a body name; 中心 heads)
+    assert labelled("(市自然资源和规划局、市市场监管局、市公共资源交易中心按职责分工负责)") == [
+        ("市自然资源和规划局", "AGENCY"), ("市市场监管局", "AGENCY"), ("市公共资源交易中心", "AGENCY")]
+    assert labelled("市中心城区和全市各县") == []  # 中心城区 is a place word, 和 between levels joins nothing
+    assert labelled("市民和企业办事更方便") == []
+
+
 def test_bracketed_aliases_are_their_own_spans():
     assert labelled("市发展改革委〔市铁建办〕") == [("市发展改革委", "AGENCY"), ("市铁建办", "AGENCY")]
     assert labelled("六盘水市中小企业局(民营经济发展局)") == [("六盘水市中小企业局", "AGENCY"), ("民营经济发展局", "AGENCY")]
+    # a bracket that opens with a function word is a clause, not an alias
+    assert labelled("送益阳市疾控中心(或送省疾控中心)测序")[0] == ("益阳市疾控中心", "AGENCY")
+    assert ("或送省疾控中心", "AGENCY") not in labelled("送益阳市疾控中心(或送省疾控中心)测序")
 
 
 def test_generic_references_are_not_entities():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from transformers import PreTrainedTokenizerFast
 
 from annotation.labels import IOB2_TAGS
-from corpus.normalise import normalise_for_model
+from corpus.normalise import NORMALISATION_VERSION, normalise_for_model
 
 IGNORE = -100  # label of special and padding tokens, skipped by the loss
 TAG_ID = {tag: i for i, tag in enumerate(IOB2_TAGS)}
@@ -70,12 +70,14 @@ def encode_windows(
     stride: int,
     char_labels: list[list[int]] | None = None,
     char_rules: list[list[int]] | None = None,
+    normalisation: int = NORMALISATION_VERSION,
 ) -> list[Window]:
     """Tokenise sentences into windows of at most ``max_length`` tokens; with ``char_labels``
     (one tag id per character) every window carries token labels taken at each offset start, and
-    with ``char_rules`` the rule tags the same way (training.rule_features)."""
+    with ``char_rules`` the rule tags the same way (training.rule_features). ``normalisation`` is the
+    version of corpus.normalise the model was trained with."""
     encoded = tokenizer(
-        [normalise_for_model(text) for text in texts],
+        [normalise_for_model(text, normalisation) for text in texts],
         truncation=True,
         max_length=max_length,
         stride=stride,

@@ -38,6 +38,7 @@ from transformers import (
 
 from annotation.labels import IOB2_TAGS, LABELS
 from corpus.jsonl import RecordError, write_text_atomic
+from corpus.normalise import NORMALISATION_VERSION
 from training.alignment import Window, encode_windows, merge_windows
 from training.config import ConfigError, FinetuneConfig, dump_config, load_config
 from training.modeling import BertCrfForTokenClassification
@@ -147,6 +148,7 @@ def build_model(config: FinetuneConfig, tokenizer: PreTrainedTokenizerFast) -> t
     else:
         bert = AutoConfig.from_pretrained(config.base_path, **head)
     bert.rule_features = config.rule_features  # read by the CRF model's constructor
+    bert.text_normalisation = NORMALISATION_VERSION  # read by the Tagger, so old models keep their input
     if config.crf:
         model_class = BertCrfForTokenClassification
     else:
